@@ -1,0 +1,244 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Realize.Core;
+using Realize.Linux;
+using Realize.Real;
+using Realize.Storage;
+
+namespace Realize.Cli;
+
+/// <summary>The subcommands of <c>realize</c>.</summary>
+internal static class Commands
+{
+    public static IEnumerable<Command> All(GlobalOptions options, TextWriter output, TextWriter error)
+    {
+        yield return Init(options, output);
+        yield return Id(options, output);
+        yield return Arena(options, output);
+        yield return Mount(options, output);
+        yield return Unmount(options, output);
+        yield return Scan(options, output, error);
+        yield return History(options, output);
+        yield return Hash(output);
+        yield return Demo.Command(output, error);
+    }
+
+    private static Command Init(GlobalOptions options, TextWriter output)
+    {
+        var mount = new Option<string?>("--mount") { Description = "Where the merged view appears", HelpName = "MNT" };
+        var lower = new Option<string?>("--lower") { Description = "A directory to use as the overlay's lower layer instead of the Unreal", HelpName = "LOWER" };
+        var command = new Command("init", "Create a store: its layout, a key pair and certificate; prints the peer ID") { mount, lower };
+        command.SetAction(parsed =>
+        {
+            string? lowerDir = parsed.GetValue(lower) is { } l ? Path.GetFullPath(l) : null;
+            if (lowerDir is not null && !Directory.Exists(lowerDir))
+            {
+                throw new RealizeException($"the lower directory {lowerDir} does not exist: create it first");
+            }
+            var config = new StoreConfig
+            {
+                Mount = parsed.GetValue(mount) is { } m ? Path.GetFullPath(m) : null,
+                Lower = lowerDir,
+            };
+            var store = Store.Create(options.StoreDir(parsed), config);
+            output.WriteLine(store.LoadPeerId());
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Id(GlobalOptions options, TextWriter output)
+    {
+        var command = new Command("id", "Print this peer's ID");
+        command.SetAction(parsed =>
+        {
+            output.WriteLine(options.OpenStore(parsed).LoadPeerId());
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Arena(GlobalOptions options, TextWriter output)
+    {
+        var name = new Argument<string>("NAME") { Description = "The arena's name: letters, digits, '.', '_' and '-'" };
+        var add = new Command("add", "Declare an arena: a top-level directory of the merged view") { name };
+        add.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            string text = parsed.GetValue(name)!;
+            if (!ArenaName.TryParse(text, out ArenaName arena, out string? problem))
+            {
+                throw new RealizeException($"'{text}' is not a valid arena name: {problem}");
+            }
+            if (store.Config.FindArena(arena) is not null)
+            {
+                throw new RealizeException($"the arena '{arena}' is already declared in {store.ConfigPath}");
+            }
+            store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(arena)] });
+            if (store.Config.Mount is { } mount && Mounts.IsMountPoint(mount))
+            {
+                // Through the merged view, so overlay records it properly.
+                Directory.CreateDirectory(Path.Combine(mount, arena.Value));
+            }
+            output.WriteLine($"arena '{arena}' added");
+            return 0;
+        });
+        return new Command("arena", "Manage arenas") { add };
+    }
+
+    private static Command Mount(GlobalOptions options, TextWriter output)
+    {
+        var command = new Command("mount", "Mount the merged view of a --lower store");
+        command.SetAction(parsed =>
+        {
+            string target = MergedView.Mount(options.OpenStore(parsed));
+            output.WriteLine($"merged view mounted at {target}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Unmount(GlobalOptions options, TextWriter output)
+    {
+        var command = new Command("unmount", "Unmount the merged view");
+        command.SetAction(parsed =>
+        {
+            string target = MergedView.Unmount(options.OpenStore(parsed));
+            output.WriteLine($"merged view at {target} unmounted");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Scan(GlobalOptions options, TextWriter output, TextWriter error)
+    {
+        var command = new Command("scan", "Examine real/ against the index and append what changed to the history");
+        command.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            using var loggers = LoggerFactory.Create(builder => builder
+                .AddSimpleConsole(o => o.SingleLine = true)
+                .SetMinimumLevel(parsed.GetValue(options.Verbose) ? LogLevel.Debug : LogLevel.Warning));
+            using var index = store.OpenIndex();
+            var scanner = new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, loggers.CreateLogger("scan"));
+            using var progress = Progress.ForTerminal(error, "scanning");
+            var summary = scanner.Scan(store.Config.Arenas.Select(a => a.Name).ToArray(), progress);
+            progress?.Done();
+            output.WriteLine(summary);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command History(GlobalOptions options, TextWriter output)
+    {
+        var arenaArgument = new Argument<string?>("ARENA") { Description = "Only this arena (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
+        var since = new Option<long>("--since") { Description = "Only entries after this index (needs an arena)", HelpName = "N" };
+        var json = new Option<bool>("--json") { Description = "JSON Lines, one notification per line" };
+        var command = new Command("history", "Print the history of local changes") { arenaArgument, since, json };
+        command.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            ArenaName? arena = null;
+            if (parsed.GetValue(arenaArgument) is { } text)
+            {
+                if (!ArenaName.TryParse(text, out ArenaName name, out string? problem))
+                {
+                    throw new RealizeException($"'{text}' is not a valid arena name: {problem}");
+                }
+                if (store.Config.FindArena(name) is null)
+                {
+                    throw new RealizeException($"no arena '{name}' in this store: 'realize arena add {name}' declares it");
+                }
+                arena = name;
+            }
+            long after = parsed.GetValue(since);
+            if (after != 0 && arena is null)
+            {
+                throw new RealizeException("--since needs an arena: indexes count per arena ('realize history ARENA --since N')");
+            }
+            using var index = store.OpenIndex();
+            bool asJson = parsed.GetValue(json);
+            foreach (var notification in index.ReadHistory(arena, after))
+            {
+                output.WriteLine(asJson ? HistoryJson.Format(notification) : HistoryJson.FormatText(notification));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Hash(TextWriter output)
+    {
+        var file = new Argument<string>("FILE") { Description = "The file to hash" };
+        var command = new Command("hash", "Print a file's blob: its content hash") { file };
+        command.SetAction(parsed =>
+        {
+            string path = parsed.GetValue(file)!;
+            if (Directory.Exists(path))
+            {
+                throw new RealizeException($"{path} is a directory: 'realize hash' takes a file");
+            }
+            if (!File.Exists(path))
+            {
+                throw new RealizeException($"{path}: no such file");
+            }
+            output.WriteLine(ContentHasher.HashFile(path).Hex);
+            return 0;
+        });
+        return command;
+    }
+}
+
+/// <summary>How notifications are printed.</summary>
+internal static class HistoryJson
+{
+    private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>One JSON object on one line, keys in the documented order.</summary>
+    public static string Format(Notification n)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, s_options))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("index", n.Index);
+            writer.WriteString("arena", n.Arena.Value);
+            writer.WriteString("type", TypeName(n.Type));
+            writer.WriteString("path", n.Path.Value);
+            if (n.Blob is { } blob)
+            {
+                writer.WriteString("blob", blob.Hex);
+            }
+            if (n.Size is { } size)
+            {
+                writer.WriteNumber("size", size);
+            }
+            if (n.MTime is { } mtime)
+            {
+                writer.WriteString("mtime", mtime.ToString());
+            }
+            if (n.OldBlob is { } old)
+            {
+                writer.WriteString("old_blob", old.Hex);
+            }
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A line for people: index, arena, type, path and what changed.</summary>
+    public static string FormatText(Notification n) =>
+        $"{n.Arena}#{n.Index}\t{TypeName(n.Type),-7}\t{JsonEncodedText.Encode(n.Path.Value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}" +
+        (n.Blob is { } blob ? $"\t{n.Size} bytes\t{blob.Hex[..12]}" : "");
+
+    public static string TypeName(NotificationType type) => type switch
+    {
+        NotificationType.Added => "added",
+        NotificationType.Updated => "updated",
+        NotificationType.Removed => "removed",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+}

@@ -1,0 +1,3 @@
+using Realize.Cli;
+
+return Cli.Run(args, Console.Out, Console.Error);

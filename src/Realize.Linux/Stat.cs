@@ -1,0 +1,59 @@
+using System.Text;
+
+namespace Realize.Linux;
+
+/// <summary><c>statx</c> without following symlinks.</summary>
+public static class Stat
+{
+    /// <summary>Stats <paramref name="path"/>; null when it does not exist.</summary>
+    public static unsafe FileStatus? TryLstat(string path)
+    {
+        byte[] bytes = NullTerminated(path);
+        fixed (byte* p = bytes)
+        {
+            if (Interop.statx(Interop.AT_FDCWD, p, Interop.AT_SYMLINK_NOFOLLOW, Interop.STATX_BASIC_STATS, out var buf) == 0)
+            {
+                return FileStatus.From(buf);
+            }
+        }
+        var error = LinuxException.FromLastError("statx", path);
+        return error.Errno is Interop.ENOENT or Interop.ENOTDIR ? null : throw error;
+    }
+
+    /// <summary>Stats <paramref name="path"/>; throws when it does not exist.</summary>
+    public static FileStatus Lstat(string path) =>
+        TryLstat(path) ?? throw new LinuxException(Interop.ENOENT, "statx", path);
+
+    /// <summary>Stats the entry named <paramref name="name"/> (NUL-terminated UTF-8) in an open directory.</summary>
+    public static unsafe FileStatus? TryLstatAt(DirectoryHandle directory, ReadOnlySpan<byte> name)
+    {
+        bool added = false;
+        directory.DangerousAddRef(ref added);
+        try
+        {
+            fixed (byte* p = name)
+            {
+                if (Interop.statx((int)directory.DangerousGetHandle(), p, Interop.AT_SYMLINK_NOFOLLOW, Interop.STATX_BASIC_STATS, out var buf) == 0)
+                {
+                    return FileStatus.From(buf);
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                directory.DangerousRelease();
+            }
+        }
+        var error = LinuxException.FromLastError("statx", Encoding.UTF8.GetString(name.TrimEnd((byte)0)));
+        return error.Errno is Interop.ENOENT ? null : throw error;
+    }
+
+    internal static byte[] NullTerminated(string path)
+    {
+        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
+        Encoding.UTF8.GetBytes(path, bytes);
+        return bytes;
+    }
+}

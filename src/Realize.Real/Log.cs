@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace Realize.Real;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "{Path} is outside every arena and is ignored: declare it with 'realize arena add {Name}' to share it")]
+    public static partial void OutsideArena(ILogger logger, string path, string name);
+
+    [LoggerMessage(2, LogLevel.Information, "skipped {Path}: a {Kind} is not shared, only regular files")]
+    public static partial void SkippedSpecial(ILogger logger, string path, Linux.FileKind kind);
+
+    [LoggerMessage(3, LogLevel.Warning, "skipped a name in {Directory} that is not valid UTF-8: rename it to share it")]
+    public static partial void InvalidName(ILogger logger, string directory);
+
+    [LoggerMessage(4, LogLevel.Warning, "{Path} keeps changing while it is read; it will be examined at the next scan")]
+    public static partial void Unsettled(ILogger logger, string path);
+
+    [LoggerMessage(5, LogLevel.Warning, "{Path} is a metadata-only copy whose lower file {Lower} is gone; it is skipped")]
+    public static partial void MetacopyWithoutLower(ILogger logger, string path, string? lower);
+}

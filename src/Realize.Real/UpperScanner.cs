@@ -1,0 +1,481 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Realize.Core;
+using Realize.Linux;
+using Realize.Storage;
+
+namespace Realize.Real;
+
+/// <summary>What a scan did, for its one-line summary.</summary>
+public sealed record ScanSummary(int Arenas, long Files, int Added, int Updated, int Removed, int Skipped, int Outside, int Hashed, TimeSpan Elapsed)
+{
+    /// <summary>The summary line printed by <c>realize scan</c>.</summary>
+    public override string ToString() =>
+        $"scanned {Arenas} arena{(Arenas == 1 ? "" : "s")}, {Files} file{(Files == 1 ? "" : "s")} in {Elapsed.TotalSeconds:0.00} s: " +
+        $"{Added} added, {Updated} updated, {Removed} removed; {Hashed} hashed, {Skipped} skipped (not regular files), {Outside} outside every arena";
+}
+
+/// <summary>
+/// The catch-up scan: walks the overlay upper dir (<c>real/</c>), works out what the merged
+/// view now shows for every path the upper dir speaks of, compares it with what the
+/// history last said (the <c>files</c> table, or the lower layer where it has no row) and
+/// appends only the differences (DESIGN.md "History").
+/// </summary>
+public sealed class UpperScanner
+{
+    private const string OverlayOpaque = "trusted.overlay.opaque";
+    private const string OverlayRedirect = "trusted.overlay.redirect";
+    private const string OverlayMetacopy = "trusted.overlay.metacopy";
+    private const string OverlayWhiteout = "trusted.overlay.whiteout";
+    private const int BatchSize = 20_000;
+
+    private readonly string _realDir;
+    private readonly LowerLayer _lower;
+    private readonly IndexDb _index;
+    private readonly ILogger _logger;
+
+    public UpperScanner(string realDir, LowerLayer lower, IndexDb index, ILogger logger)
+    {
+        _realDir = realDir;
+        _lower = lower;
+        _index = index;
+        _logger = logger;
+    }
+
+    /// <summary>Scans every arena in <paramref name="arenas"/> and commits the history.</summary>
+    /// <param name="progress">Told the number of files seen so far, now and then.</param>
+    public ScanSummary Scan(IReadOnlyCollection<ArenaName> arenas, IProgress<long>? progress = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var totals = new ArenaScan.Counts();
+        int outside = CountOutside(arenas);
+        int lowerHashedBefore = _lower.Hashed;
+        foreach (var arena in arenas)
+        {
+            var scan = new ArenaScan(this, arena, totals, progress);
+            scan.Run();
+        }
+        return new ScanSummary(arenas.Count, totals.Files, totals.Added, totals.Updated, totals.Removed, totals.Skipped, outside, totals.Hashed + _lower.Hashed - lowerHashedBefore, clock.Elapsed);
+    }
+
+    private int CountOutside(IReadOnlyCollection<ArenaName> arenas)
+    {
+        var names = arenas.Select(a => a.Value).ToHashSet(StringComparer.Ordinal);
+        using var root = DirectoryHandle.TryOpen(_realDir);
+        if (root is null)
+        {
+            return 0;
+        }
+        int outside = 0;
+        foreach (var entry in root.ReadAll())
+        {
+            string name = Encoding.UTF8.GetString(entry.Name);
+            if (!names.Contains(name))
+            {
+                outside++;
+                Log.OutsideArena(_logger, Path.Combine(_realDir, name), name);
+            }
+        }
+        return outside;
+    }
+
+    /// <summary>What the merged view shows at a path: a file with this content.</summary>
+    private sealed record Merged(BlobHash Blob, long Size, FileTime MTime, ulong? Inode, FileSource Source);
+
+    /// <summary>The scan of one arena. Merged paths are relative to the arena ("" is its root); lower paths include the arena.</summary>
+    private sealed class ArenaScan
+    {
+        private readonly UpperScanner _owner;
+        private readonly ArenaName _arena;
+        private readonly Counts _counts;
+        private readonly IProgress<long>? _progress;
+
+        // What the history last said, by path; a path without a row is as the lower layer shows it.
+        private readonly Dictionary<string, IndexedFile> _rows;
+
+        // What the merged view shows at each path the upper dir speaks of directly.
+        private readonly Dictionary<string, Merged> _found = new(StringComparer.Ordinal);
+
+        // Upper directories: merged path -> the lower directory merged under it (null: none).
+        private readonly Dictionary<string, string?> _covers = new(StringComparer.Ordinal);
+
+        // Merged paths where the upper dir holds a whiteout or another non-directory:
+        // nothing of the lower layer shows at or below them.
+        private readonly HashSet<string> _cut = new(StringComparer.Ordinal);
+
+        // Merged paths whose lower files at the same path must be checked: they may no longer show.
+        private readonly List<string> _baselineRoots = [];
+
+        // Paths that changed while read: left as they are until the next scan.
+        private readonly HashSet<string> _unsettled = new(StringComparer.Ordinal);
+
+        // (inode, size, mtime) -> blob of files in real/, to recognise a moved file without hashing it.
+        private Dictionary<(ulong, long, FileTime), BlobHash>? _byInode;
+
+        public ArenaScan(UpperScanner owner, ArenaName arena, Counts counts, IProgress<long>? progress)
+        {
+            _owner = owner;
+            _arena = arena;
+            _counts = counts;
+            _progress = progress;
+            _rows = owner._index.LoadFiles(arena);
+        }
+
+        public void Run()
+        {
+            string upperRoot = Path.Combine(_owner._realDir, _arena.Value);
+            var status = Stat.TryLstat(upperRoot);
+            if (status is { Kind: FileKind.Directory })
+            {
+                string? source = ChildLowerSource(upperRoot, "", _arena.Value);
+                _covers[""] = source;
+                if (source != _arena.Value)
+                {
+                    _baselineRoots.Add("");
+                }
+                Walk(upperRoot, "", source);
+            }
+            else if (status is not null)
+            {
+                // The arena itself was deleted (whiteout) or replaced by a non-directory.
+                _cut.Add("");
+                _baselineRoots.Add("");
+            }
+            Compare();
+        }
+
+        private void Walk(string upperDir, string mergedDir, string? lowerDir)
+        {
+            using var directory = DirectoryHandle.TryOpen(upperDir);
+            if (directory is null)
+            {
+                return;
+            }
+            var entries = directory.ReadAll();
+            HashSet<string>? upperNames = lowerDir is not null && lowerDir != Baseline(mergedDir) ? new(StringComparer.Ordinal) : null;
+            foreach (var entry in entries)
+            {
+                if (!Names.TryDecode(entry.Name, out string? name))
+                {
+                    _counts.Skipped++;
+                    Log.InvalidName(_owner._logger, upperDir);
+                    continue;
+                }
+                upperNames?.Add(name);
+                string path = Names.Join(mergedDir, name);
+                string full = upperDir + "/" + name;
+                if (Stat.TryLstatAt(directory, entry.NameBytes) is not { } status)
+                {
+                    continue;
+                }
+                switch (status.Kind)
+                {
+                    case FileKind.Directory:
+                        string? source = ChildLowerSource(full, lowerDir, name);
+                        _covers[path] = source;
+                        if (source != Baseline(path))
+                        {
+                            _baselineRoots.Add(path);
+                        }
+                        Walk(full, path, source);
+                        break;
+                    case FileKind.Regular:
+                        ExamineFile(full, path, lowerDir, name, status);
+                        break;
+                    case FileKind.CharDevice when status.IsWhiteoutDevice:
+                        _cut.Add(path);
+                        _baselineRoots.Add(path);
+                        break;
+                    default:
+                        _counts.Skipped++;
+                        Log.SkippedSpecial(_owner._logger, full, status.Kind);
+                        _cut.Add(path);
+                        _baselineRoots.Add(path);
+                        break;
+                }
+            }
+            if (upperNames is not null)
+            {
+                // A renamed or moved directory: its lower files now show under this name.
+                MergeLowerOnly(mergedDir, lowerDir!, upperNames);
+            }
+        }
+
+        private void ExamineFile(string full, string path, string? lowerDir, string name, FileStatus status)
+        {
+            _counts.Files++;
+            if ((_counts.Files & 4095) == 0)
+            {
+                _progress?.Report(_counts.Files);
+            }
+            if (_rows.TryGetValue(path, out var row) && row.Source != FileSource.Tombstone
+                && row.Inode == status.Inode && row.Size == status.Size && row.MTime == status.MTime)
+            {
+                // Unchanged since the last scan: never hashed again.
+                _found[path] = new Merged(row.Blob!.Value, status.Size, status.MTime, status.Inode, row.Source);
+                return;
+            }
+            if (status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
+            {
+                _cut.Add(path);
+                _baselineRoots.Add(path);
+                return;
+            }
+            // New or changed: the lower layer may hold a directory here that this file replaced.
+            _baselineRoots.Add(path);
+            if (Xattr.Get(full, OverlayMetacopy) is not null)
+            {
+                string? lowerPath = Redirect(full, lowerDir) ?? (lowerDir is null ? null : Names.Join(lowerDir, name));
+                if (lowerPath is null || _owner._lower.File(lowerPath) is not { } lower)
+                {
+                    Log.MetacopyWithoutLower(_owner._logger, full, lowerPath);
+                    _counts.Skipped++;
+                    _unsettled.Add(path);
+                    return;
+                }
+                _found[path] = new Merged(lower.Blob, status.Size, status.MTime, status.Inode, FileSource.Lower);
+                return;
+            }
+            if (HashSettled(full, status) is { } blob)
+            {
+                _found[path] = new Merged(blob, status.Size, status.MTime, status.Inode, FileSource.Real);
+            }
+            else
+            {
+                _unsettled.Add(path);
+            }
+        }
+
+        /// <summary>Hashes a file of real/, or finds its blob under another name (a rename or a hard link).</summary>
+        private BlobHash? HashSettled(string full, FileStatus status)
+        {
+            _byInode ??= _rows.Values
+                .Where(r => r.Source == FileSource.Real && r.Inode is not null)
+                .GroupBy(r => (r.Inode!.Value, r.Size!.Value, r.MTime!.Value))
+                .ToDictionary(g => g.Key, g => g.First().Blob!.Value);
+            if (_byInode.TryGetValue((status.Inode, status.Size, status.MTime), out var known))
+            {
+                return known;
+            }
+            for (int attempt = 0; attempt < 3; attempt++)
+            {
+                try
+                {
+                    var blob = ContentHasher.HashFile(full);
+                    _counts.Hashed++;
+                    var after = Stat.TryLstat(full);
+                    if (after is null)
+                    {
+                        return null;
+                    }
+                    if (after.Value.Size == status.Size && after.Value.MTime == status.MTime && after.Value.Inode == status.Inode)
+                    {
+                        _byInode[(status.Inode, status.Size, status.MTime)] = blob;
+                        return blob;
+                    }
+                    status = after.Value;
+                }
+                catch (FileChangedException)
+                {
+                    status = Stat.TryLstat(full) ?? status;
+                }
+                catch (FileNotFoundException)
+                {
+                    return null;
+                }
+            }
+            Log.Unsettled(_owner._logger, full);
+            return null;
+        }
+
+        private void MergeLowerOnly(string mergedDir, string lowerDir, HashSet<string> upperNames)
+        {
+            foreach (var entry in _owner._lower.List(lowerDir))
+            {
+                if (!Names.TryDecode(entry.Name, out string? name) || upperNames.Contains(name))
+                {
+                    continue;
+                }
+                string path = Names.Join(mergedDir, name);
+                string source = Names.Join(lowerDir, name);
+                if (entry.Kind == FileKind.Directory)
+                {
+                    _covers[path] = source;
+                    MergeLowerOnly(path, source, []);
+                }
+                else if (entry.Kind == FileKind.Regular && _owner._lower.File(source) is { } lower)
+                {
+                    _counts.Files++;
+                    _found[path] = new Merged(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower);
+                }
+            }
+        }
+
+        private void Compare()
+        {
+            var candidates = new HashSet<string>(_found.Keys, StringComparer.Ordinal);
+            candidates.UnionWith(_rows.Keys);
+            foreach (string root in _baselineRoots)
+            {
+                foreach (string below in _owner._lower.FilesBelow(Baseline(root)))
+                {
+                    candidates.Add(below.Length == 0 ? root : Names.Join(root, below));
+                }
+            }
+            var ordered = candidates.ToArray();
+            Array.Sort(ordered, StringComparer.Ordinal);
+
+            var notifications = new List<PendingNotification>();
+            var rowChanges = new List<RowChange>();
+            foreach (string path in ordered)
+            {
+                if (_unsettled.Contains(path) || !RelPath.TryParse(path, out RelPath relPath, out _))
+                {
+                    continue;
+                }
+                _rows.TryGetValue(path, out var row);
+                bool found = _found.TryGetValue(path, out var merged);
+                if (!found)
+                {
+                    merged = Resolve(path);
+                }
+                LowerFile? baseline = null;
+                bool baselineKnown = false;
+                LowerFile? BaselineFile()
+                {
+                    if (!baselineKnown)
+                    {
+                        baseline = _owner._lower.File(Baseline(_arena, path));
+                        baselineKnown = true;
+                    }
+                    return baseline;
+                }
+
+                BlobHash? before = row is not null ? row.Blob : BaselineFile()?.Blob;
+                BlobHash? now = merged?.Blob;
+                if (before is null && now is not null)
+                {
+                    notifications.Add(new PendingNotification(NotificationType.Added, relPath, now, merged!.Size, merged.MTime, null));
+                    _counts.Added++;
+                }
+                else if (before is not null && now is null)
+                {
+                    notifications.Add(new PendingNotification(NotificationType.Removed, relPath, null, null, null, before));
+                    _counts.Removed++;
+                }
+                else if (before is not null && now is not null && before != now)
+                {
+                    notifications.Add(new PendingNotification(NotificationType.Updated, relPath, now, merged!.Size, merged.MTime, before));
+                    _counts.Updated++;
+                }
+
+                IndexedFile? wanted;
+                if (found)
+                {
+                    wanted = new IndexedFile(merged!.Blob, merged.Size, merged.MTime, merged.Inode, merged.Source);
+                }
+                else if (merged is null)
+                {
+                    wanted = BaselineFile() is null ? null : IndexedFile.Tombstone;
+                }
+                else
+                {
+                    wanted = BaselineFile()?.Blob == merged.Blob ? null : new IndexedFile(merged.Blob, merged.Size, merged.MTime, null, FileSource.Lower);
+                }
+                if (wanted != row)
+                {
+                    rowChanges.Add(new RowChange(path, wanted));
+                }
+                if (notifications.Count >= BatchSize || rowChanges.Count >= BatchSize)
+                {
+                    Flush(notifications, rowChanges);
+                }
+            }
+            Flush(notifications, rowChanges);
+        }
+
+        private void Flush(List<PendingNotification> notifications, List<RowChange> rowChanges)
+        {
+            if (notifications.Count > 0 || rowChanges.Count > 0)
+            {
+                _owner._index.Commit(_arena, notifications, rowChanges);
+                notifications.Clear();
+                rowChanges.Clear();
+            }
+        }
+
+        /// <summary>What the merged view shows at a path the upper dir does not hold itself.</summary>
+        private Merged? Resolve(string path)
+        {
+            string ancestor = path;
+            while (true)
+            {
+                if (_cut.Contains(ancestor) || (ancestor != path && _found.ContainsKey(ancestor)))
+                {
+                    // A whiteout, a special file or a regular file stands here: nothing shows below.
+                    return null;
+                }
+                if (_covers.TryGetValue(ancestor, out string? lowerDir))
+                {
+                    if (ancestor == path || lowerDir is null)
+                    {
+                        // A directory now stands at this path, or the directory above hides the lower layer.
+                        return null;
+                    }
+                    string rest = ancestor.Length == 0 ? path : path[(ancestor.Length + 1)..];
+                    return _owner._lower.File(Names.Join(lowerDir, rest)) is { } lower
+                        ? new Merged(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower)
+                        : null;
+                }
+                if (ancestor.Length == 0)
+                {
+                    // The upper dir says nothing of this arena: the lower layer shows through.
+                    return _owner._lower.File(Baseline(path)) is { } lower
+                        ? new Merged(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower)
+                        : null;
+                }
+                ancestor = Names.Parent(ancestor);
+            }
+        }
+
+        private static string? ChildLowerSource(string full, string? parentLower, string name)
+        {
+            if (Xattr.Get(full, OverlayOpaque) is [(byte)'y'])
+            {
+                return null;
+            }
+            return Redirect(full, parentLower) ?? (parentLower is null ? null : Names.Join(parentLower, name));
+        }
+
+        /// <summary>Where <c>trusted.overlay.redirect</c> points: absolute from the lower root, or relative to the parent's lower directory.</summary>
+        private static string? Redirect(string full, string? parentLower)
+        {
+            if (Xattr.Get(full, OverlayRedirect) is not { Length: > 0 } redirect)
+            {
+                return null;
+            }
+            string target = Encoding.UTF8.GetString(redirect);
+            if (target.StartsWith('/'))
+            {
+                return target.TrimStart('/');
+            }
+            return parentLower is null ? null : Names.Join(parentLower, target);
+        }
+
+        private string Baseline(string path) => Baseline(_arena, path);
+
+        private static string Baseline(ArenaName arena, string path) => path.Length == 0 ? arena.Value : arena.Value + "/" + path;
+
+        /// <summary>Running totals over all arenas of a scan.</summary>
+        public sealed class Counts
+        {
+            public long Files;
+            public int Added;
+            public int Updated;
+            public int Removed;
+            public int Skipped;
+            public int Hashed;
+        }
+    }
+}

@@ -1,0 +1,275 @@
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+using Realize.Core;
+
+namespace Realize.Storage;
+
+/// <summary>Where the content of an indexed path lives.</summary>
+public enum FileSource
+{
+    /// <summary>The path was reported removed.</summary>
+    Tombstone = 0,
+
+    /// <summary>The content is a file in <c>real/</c> (or in a plain-directory arena).</summary>
+    Real = 1,
+
+    /// <summary>The content is the lower layer's (a metacopy, or a file under a renamed directory).</summary>
+    Lower = 2,
+}
+
+/// <summary>A row of the <c>files</c> table: what the history last said of a path.</summary>
+public sealed record IndexedFile(BlobHash? Blob, long? Size, FileTime? MTime, ulong? Inode, FileSource Source)
+{
+    /// <summary>The row of a path reported removed.</summary>
+    public static IndexedFile Tombstone { get; } = new(null, null, null, null, FileSource.Tombstone);
+}
+
+/// <summary>A notification about to be appended; its index is allocated when committed.</summary>
+public sealed record PendingNotification(NotificationType Type, RelPath Path, BlobHash? Blob, long? Size, FileTime? MTime, BlobHash? OldBlob);
+
+/// <summary>A change to the <c>files</c> table; a null <see cref="Row"/> deletes the row.</summary>
+public sealed record RowChange(string Path, IndexedFile? Row);
+
+/// <summary>The hash of a lower file as it was when hashed.</summary>
+public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash Blob);
+
+/// <summary>
+/// <c>index.db</c>: the files table, the history log and the lower-layer hash cache. One
+/// connection, used by one thread at a time.
+/// </summary>
+public sealed class IndexDb : IDisposable
+{
+    private const int SchemaVersion = 1;
+    private readonly SqliteConnection _connection;
+    private readonly Dictionary<string, LowerBlob> _pendingLowerBlobs = new(StringComparer.Ordinal);
+    private SqliteTransaction? _transaction;
+
+    private IndexDb(SqliteConnection connection) => _connection = connection;
+
+    /// <summary>Opens (creating when missing) the database at <paramref name="path"/>.</summary>
+    public static IndexDb Open(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Pooling = false,
+        }.ToString());
+        connection.Open();
+        var db = new IndexDb(connection);
+        try
+        {
+            db.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+            db.Migrate();
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+        return db;
+    }
+
+    /// <summary>All rows of <paramref name="arena"/>, by path.</summary>
+    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena)
+    {
+        var rows = new Dictionary<string, IndexedFile>(StringComparer.Ordinal);
+        using var command = Command("SELECT path, blob, size, mtime_ns, inode, source FROM files WHERE arena = $arena");
+        command.Parameters.AddWithValue("$arena", arena.Value);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows[reader.GetString(0)] = new IndexedFile(
+                reader.IsDBNull(1) ? null : BlobHash.Parse(reader.GetString(1)),
+                reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(3)),
+                reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4),
+                (FileSource)reader.GetInt32(5));
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="notifications"/> to the history of <paramref name="arena"/>
+    /// and applies <paramref name="rows"/>, in one transaction. Returns the last index used.
+    /// </summary>
+    public long Commit(ArenaName arena, IReadOnlyList<PendingNotification> notifications, IReadOnlyList<RowChange> rows)
+    {
+        using var transaction = Begin();
+        long next = NextIndex(arena);
+        if (notifications.Count > 0)
+        {
+            using var insert = Command("INSERT INTO history (arena, idx, type, path, blob, size, mtime_ns, old_blob) VALUES ($arena, $idx, $type, $path, $blob, $size, $mtime, $old)");
+            var p = AddParameters(insert, "$arena", "$idx", "$type", "$path", "$blob", "$size", "$mtime", "$old");
+            p[0].Value = arena.Value;
+            foreach (var n in notifications)
+            {
+                p[1].Value = next++;
+                p[2].Value = (int)n.Type;
+                p[3].Value = n.Path.Value;
+                p[4].Value = (object?)n.Blob?.Hex ?? DBNull.Value;
+                p[5].Value = (object?)n.Size ?? DBNull.Value;
+                p[6].Value = (object?)n.MTime?.TotalNanoseconds ?? DBNull.Value;
+                p[7].Value = (object?)n.OldBlob?.Hex ?? DBNull.Value;
+                insert.ExecuteNonQuery();
+            }
+            using var advance = Command("INSERT INTO arenas (name, next_index) VALUES ($arena, $next) ON CONFLICT (name) DO UPDATE SET next_index = excluded.next_index");
+            advance.Parameters.AddWithValue("$arena", arena.Value);
+            advance.Parameters.AddWithValue("$next", next);
+            advance.ExecuteNonQuery();
+        }
+        if (rows.Count > 0)
+        {
+            using var upsert = Command("INSERT OR REPLACE INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ($arena, $path, $blob, $size, $mtime, $inode, $source)");
+            var u = AddParameters(upsert, "$arena", "$path", "$blob", "$size", "$mtime", "$inode", "$source");
+            using var delete = Command("DELETE FROM files WHERE arena = $arena AND path = $path");
+            var d = AddParameters(delete, "$arena", "$path");
+            u[0].Value = arena.Value;
+            d[0].Value = arena.Value;
+            foreach (var change in rows)
+            {
+                if (change.Row is not { } row)
+                {
+                    d[1].Value = change.Path;
+                    delete.ExecuteNonQuery();
+                    continue;
+                }
+                u[1].Value = change.Path;
+                u[2].Value = (object?)row.Blob?.Hex ?? DBNull.Value;
+                u[3].Value = (object?)row.Size ?? DBNull.Value;
+                u[4].Value = (object?)row.MTime?.TotalNanoseconds ?? DBNull.Value;
+                u[5].Value = row.Inode is { } inode ? (long)inode : DBNull.Value;
+                u[6].Value = (int)row.Source;
+                upsert.ExecuteNonQuery();
+            }
+        }
+        FlushLowerBlobs();
+        transaction.Commit();
+        _transaction = null;
+        return next - 1;
+    }
+
+    /// <summary>The history of <paramref name="arena"/> (all arenas when null) after index <paramref name="since"/>, in order.</summary>
+    public IEnumerable<Notification> ReadHistory(ArenaName? arena, long since = 0)
+    {
+        using var command = Command(arena is null
+            ? "SELECT arena, idx, type, path, blob, size, mtime_ns, old_blob FROM history ORDER BY arena, idx"
+            : "SELECT arena, idx, type, path, blob, size, mtime_ns, old_blob FROM history WHERE arena = $arena AND idx > $since ORDER BY idx");
+        if (arena is { } name)
+        {
+            command.Parameters.AddWithValue("$arena", name.Value);
+            command.Parameters.AddWithValue("$since", since);
+        }
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return new Notification(
+                reader.GetInt64(1),
+                ArenaName.Parse(reader.GetString(0)),
+                (NotificationType)reader.GetInt32(2),
+                RelPath.Parse(reader.GetString(3)),
+                reader.IsDBNull(4) ? null : BlobHash.Parse(reader.GetString(4)),
+                reader.IsDBNull(5) ? null : reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(6)),
+                reader.IsDBNull(7) ? null : BlobHash.Parse(reader.GetString(7)));
+        }
+    }
+
+    /// <summary>The last index used in <paramref name="arena"/>'s history, 0 when none.</summary>
+    public long LastIndex(ArenaName arena) => NextIndex(arena) - 1;
+
+    /// <summary>The cached hash of lower file <paramref name="path"/>, whatever its current state.</summary>
+    public LowerBlob? FindLowerBlob(string path)
+    {
+        if (_pendingLowerBlobs.TryGetValue(path, out var pending))
+        {
+            return pending;
+        }
+        using var command = Command("SELECT size, mtime_ns, inode, blob FROM lower_blobs WHERE path = $path");
+        command.Parameters.AddWithValue("$path", path);
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new LowerBlob(reader.GetInt64(0), FileTime.FromTotalNanoseconds(reader.GetInt64(1)), (ulong)reader.GetInt64(2), BlobHash.Parse(reader.GetString(3)))
+            : null;
+    }
+
+    /// <summary>Remembers the hash of a lower file; written with the next <see cref="Commit"/>.</summary>
+    public void PutLowerBlob(string path, LowerBlob blob) => _pendingLowerBlobs[path] = blob;
+
+    /// <inheritdoc/>
+    public void Dispose() => _connection.Dispose();
+
+    private void FlushLowerBlobs()
+    {
+        if (_pendingLowerBlobs.Count == 0)
+        {
+            return;
+        }
+        using var upsert = Command("INSERT OR REPLACE INTO lower_blobs (path, size, mtime_ns, inode, blob) VALUES ($path, $size, $mtime, $inode, $blob)");
+        var p = AddParameters(upsert, "$path", "$size", "$mtime", "$inode", "$blob");
+        foreach (var (path, blob) in _pendingLowerBlobs)
+        {
+            p[0].Value = path;
+            p[1].Value = blob.Size;
+            p[2].Value = blob.MTime.TotalNanoseconds;
+            p[3].Value = (long)blob.Inode;
+            p[4].Value = blob.Blob.Hex;
+            upsert.ExecuteNonQuery();
+        }
+        _pendingLowerBlobs.Clear();
+    }
+
+    private long NextIndex(ArenaName arena)
+    {
+        using var command = Command("SELECT next_index FROM arenas WHERE name = $arena");
+        command.Parameters.AddWithValue("$arena", arena.Value);
+        return command.ExecuteScalar() is long next ? next : 1;
+    }
+
+    private void Migrate()
+    {
+        using var version = Command("PRAGMA user_version");
+        long current = (long)version.ExecuteScalar()!;
+        if (current > SchemaVersion)
+        {
+            throw new InvalidDataException($"index.db has schema version {current}, newer than this realize ({SchemaVersion}): upgrade realize");
+        }
+        if (current == SchemaVersion)
+        {
+            return;
+        }
+        using var transaction = Begin();
+        Execute(ReadSchema("001_index.sql"));
+        Execute($"PRAGMA user_version = {SchemaVersion}");
+        transaction.Commit();
+        _transaction = null;
+    }
+
+    internal static string ReadSchema(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"Realize.Storage.Schema.{name}")
+            ?? throw new InvalidOperationException($"schema {name} is not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = Command(sql);
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteTransaction Begin() => _transaction = _connection.BeginTransaction();
+
+    private SqliteCommand Command(string sql)
+    {
+        var command = _connection.CreateCommand();
+        command.Transaction = _transaction;
+#pragma warning disable CA2100 // every statement is a constant of this class
+        command.CommandText = sql;
+#pragma warning restore CA2100
+        return command;
+    }
+
+    private static SqliteParameter[] AddParameters(SqliteCommand command, params string[] names) =>
+        names.Select(name => command.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
+}
