@@ -124,7 +124,7 @@ internal static class Commands
             using var index = store.OpenIndex();
             var scanner = new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, loggers.CreateLogger("scan"));
             using var progress = Progress.ForTerminal(error, "scanning");
-            var summary = scanner.Scan(store.Config.Arenas.Select(a => a.Name).ToArray(), progress);
+            var summary = scanner.Scan(store.Config.Arenas.Where(a => a.PlainPath is null).Select(a => a.Name).ToArray(), progress);
             progress?.Done();
             output.WriteLine(summary);
             return 0;

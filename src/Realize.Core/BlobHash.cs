@@ -36,14 +36,16 @@ public readonly record struct BlobHash
         {
             return false;
         }
+        bool lower = true;
         foreach (char c in text)
         {
             if (!char.IsAsciiHexDigit(c))
             {
                 return false;
             }
+            lower &= !char.IsAsciiLetterUpper(c);
         }
-        hash = new BlobHash(text.ToLowerInvariant());
+        hash = new BlobHash(lower ? text : text.ToLowerInvariant());
         return true;
     }
 

@@ -56,6 +56,7 @@ public sealed class UpperScanner
             var scan = new ArenaScan(this, arena, totals, progress);
             scan.Run();
         }
+        _index.SaveLowerBlobs();
         return new ScanSummary(arenas.Count, totals.Files, totals.Added, totals.Updated, totals.Removed, totals.Skipped, outside, totals.Hashed + _lower.Hashed - lowerHashedBefore, clock.Elapsed);
     }
 

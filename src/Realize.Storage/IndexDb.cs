@@ -95,6 +95,40 @@ public sealed class IndexDb : IDisposable
     public long Commit(ArenaName arena, IReadOnlyList<PendingNotification> notifications, IReadOnlyList<RowChange> rows)
     {
         using var transaction = Begin();
+        try
+        {
+            long last = Append(arena, notifications, rows);
+            FlushLowerBlobs();
+            transaction.Commit();
+            return last;
+        }
+        finally
+        {
+            _transaction = null;
+        }
+    }
+
+    /// <summary>Writes the lower-layer hashes found since the last commit, when there are any.</summary>
+    public void SaveLowerBlobs()
+    {
+        if (_pendingLowerBlobs.Count == 0)
+        {
+            return;
+        }
+        using var transaction = Begin();
+        try
+        {
+            FlushLowerBlobs();
+            transaction.Commit();
+        }
+        finally
+        {
+            _transaction = null;
+        }
+    }
+
+    private long Append(ArenaName arena, IReadOnlyList<PendingNotification> notifications, IReadOnlyList<RowChange> rows)
+    {
         long next = NextIndex(arena);
         if (notifications.Count > 0)
         {
@@ -142,9 +176,6 @@ public sealed class IndexDb : IDisposable
                 upsert.ExecuteNonQuery();
             }
         }
-        FlushLowerBlobs();
-        transaction.Commit();
-        _transaction = null;
         return next - 1;
     }
 
@@ -238,10 +269,16 @@ public sealed class IndexDb : IDisposable
             return;
         }
         using var transaction = Begin();
-        Execute(ReadSchema("001_index.sql"));
-        Execute($"PRAGMA user_version = {SchemaVersion}");
-        transaction.Commit();
-        _transaction = null;
+        try
+        {
+            Execute(ReadSchema("001_index.sql"));
+            Execute($"PRAGMA user_version = {SchemaVersion}");
+            transaction.Commit();
+        }
+        finally
+        {
+            _transaction = null;
+        }
     }
 
     internal static string ReadSchema(string name)

@@ -76,6 +76,10 @@ public sealed class Store
         {
             throw new RealizeException($"{root} is a file, not a directory: choose another --store");
         }
+        if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
+        {
+            throw new RealizeException($"{root} is not empty and holds no store: choose a new or empty directory for --store");
+        }
         Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         foreach (string dir in new[] { store.UnrealDir, store.RealDir, store.WorkDir, store.RunDir })
         {
