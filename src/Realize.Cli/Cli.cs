@@ -21,7 +21,10 @@ public static class Cli
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            error.WriteLine($"realize: {parsed.Errors[0].Message} (see 'realize --help')");
+            string problem = parsed.UnmatchedTokens.Count > 0
+                ? $"unknown command or argument '{parsed.UnmatchedTokens[0]}'"
+                : parsed.Errors[0].Message;
+            error.WriteLine($"realize: {OneLine(problem)} (see 'realize --help')");
             return 2;
         }
         bool verbose = parsed.GetValue(options.Verbose);
@@ -40,9 +43,13 @@ public static class Cli
             error.WriteLine(e);
             return 1;
         }
-        catch (Exception e) when (!verbose)
+        catch (Exception e)
         {
-            error.WriteLine($"realize: unexpected error: {OneLine(e.Message)} (run again with --verbose for details, and please report it)");
+            error.WriteLine($"realize: unexpected error: {OneLine(e.Message)} ({(verbose ? "please report it" : "run again with --verbose for details, and please report it")})");
+            if (verbose)
+            {
+                error.WriteLine(e);
+            }
             return 70;
         }
     }

@@ -177,13 +177,16 @@ internal static class Commands
         command.SetAction(parsed =>
         {
             string path = parsed.GetValue(file)!;
-            if (Directory.Exists(path))
+            switch (Stat.TryLstat(path)?.Kind)
             {
-                throw new RealizeException($"{path} is a directory: 'realize hash' takes a file");
-            }
-            if (!File.Exists(path))
-            {
-                throw new RealizeException($"{path}: no such file");
+                case null:
+                    throw new RealizeException($"{path}: no such file");
+                case FileKind.Directory:
+                    throw new RealizeException($"{path} is a directory: 'realize hash' takes a file");
+                case FileKind.Regular:
+                    break;
+                default:
+                    throw new RealizeException($"{path} is not a regular file: only regular files have a blob");
             }
             output.WriteLine(ContentHasher.HashFile(path).Hex);
             return 0;

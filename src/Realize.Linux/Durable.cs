@@ -7,7 +7,8 @@ public static class Durable
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents, UnixFileMode mode)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Path.GetRandomFileName()}.tmp");
+        bool created = false;
         try
         {
             using (var stream = new FileStream(temp, new FileStreamOptions
@@ -17,6 +18,7 @@ public static class Durable
                 UnixCreateMode = mode,
             }))
             {
+                created = true;
                 stream.Write(contents);
                 stream.Flush(flushToDisk: true);
             }
@@ -24,7 +26,10 @@ public static class Durable
         }
         catch
         {
-            File.Delete(temp);
+            if (created)
+            {
+                File.Delete(temp);
+            }
             throw;
         }
         SyncDirectory(directory);

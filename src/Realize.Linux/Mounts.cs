@@ -1,5 +1,6 @@
 using System.Text;
 
+
 namespace Realize.Linux;
 
 /// <summary>mount(2), umount2(2) and the mount table.</summary>
@@ -45,44 +46,25 @@ public static class Mounts
     /// <summary>True when <paramref name="path"/> is a mount point in this process's namespace.</summary>
     public static bool IsMountPoint(string path) => FindMount(path) is not null;
 
-    /// <summary>The filesystem type mounted at <paramref name="path"/>, or null when nothing is.</summary>
+    /// <summary>The filesystem type mounted at <paramref name="path"/> (the top of stacked mounts), or null when nothing is.</summary>
     public static string? FindMount(string path)
     {
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        // By mount ID, not by name: mountinfo holds resolved paths, the caller's may go through symlinks.
+        if (Stat.MountRootId(path) is not { } id)
+        {
+            return null;
+        }
+        string wanted = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (string line in File.ReadLines("/proc/self/mountinfo"))
         {
             // id parent major:minor root mount-point options ... - fstype source super-options
             string[] fields = line.Split(' ');
-            if (fields.Length > 4 && Unescape(fields[4]) == full)
+            if (fields[0] == wanted)
             {
                 int dash = Array.IndexOf(fields, "-");
                 return dash > 0 && dash + 1 < fields.Length ? fields[dash + 1] : "unknown";
             }
         }
-        return null;
-    }
-
-    private static string Unescape(string field)
-    {
-        if (!field.Contains('\\', StringComparison.Ordinal))
-        {
-            return field;
-        }
-        var bytes = new List<byte>(field.Length);
-        byte[] raw = Encoding.UTF8.GetBytes(field);
-        for (int i = 0; i < raw.Length; i++)
-        {
-            if (raw[i] == '\\' && i + 3 < raw.Length)
-            {
-                // mountinfo escapes space, tab, newline and backslash as three octal digits.
-                bytes.Add(Convert.ToByte(Encoding.ASCII.GetString(raw, i + 1, 3), 8));
-                i += 3;
-            }
-            else
-            {
-                bytes.Add(raw[i]);
-            }
-        }
-        return Encoding.UTF8.GetString(bytes.ToArray());
+        return "unknown";
     }
 }

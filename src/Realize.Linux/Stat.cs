@@ -50,6 +50,24 @@ public static class Stat
         return error.Errno is Interop.ENOENT ? null : throw error;
     }
 
+    /// <summary>
+    /// The ID of the mount whose root <paramref name="path"/> is (following symlinks), or null
+    /// when it is no mount point. Of stacked mounts, the top one.
+    /// </summary>
+    public static unsafe ulong? MountRootId(string path)
+    {
+        byte[] bytes = NullTerminated(path);
+        fixed (byte* p = bytes)
+        {
+            if (Interop.statx(Interop.AT_FDCWD, p, 0, Interop.STATX_BASIC_STATS | Interop.STATX_MNT_ID, out var buf) != 0)
+            {
+                var error = LinuxException.FromLastError("statx", path);
+                return error.Errno is Interop.ENOENT or Interop.ENOTDIR ? null : throw error;
+            }
+            return (buf.stx_attributes & Interop.STATX_ATTR_MOUNT_ROOT) != 0 ? buf.stx_mnt_id : null;
+        }
+    }
+
     internal static byte[] NullTerminated(string path)
     {
         byte[] bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];

@@ -179,16 +179,16 @@ public sealed class IndexDb : IDisposable
         return next - 1;
     }
 
-    /// <summary>The history of <paramref name="arena"/> (all arenas when null) after index <paramref name="since"/>, in order.</summary>
+    /// <summary>The history of <paramref name="arena"/> (all arenas when null, each in order) after index <paramref name="since"/>.</summary>
     public IEnumerable<Notification> ReadHistory(ArenaName? arena, long since = 0)
     {
         using var command = Command(arena is null
-            ? "SELECT arena, idx, type, path, blob, size, mtime_ns, old_blob FROM history ORDER BY arena, idx"
+            ? "SELECT arena, idx, type, path, blob, size, mtime_ns, old_blob FROM history WHERE idx > $since ORDER BY arena, idx"
             : "SELECT arena, idx, type, path, blob, size, mtime_ns, old_blob FROM history WHERE arena = $arena AND idx > $since ORDER BY idx");
+        command.Parameters.AddWithValue("$since", since);
         if (arena is { } name)
         {
             command.Parameters.AddWithValue("$arena", name.Value);
-            command.Parameters.AddWithValue("$since", since);
         }
         using var reader = command.ExecuteReader();
         while (reader.Read())

@@ -5,6 +5,8 @@ namespace Realize.Linux;
 internal static partial class Interop
 {
     internal const uint STATX_BASIC_STATS = 0x7ff;
+    internal const uint STATX_MNT_ID = 0x1000;
+    internal const ulong STATX_ATTR_MOUNT_ROOT = 0x2000;
 
     /// <summary><c>struct statx_timestamp</c> from <c>linux/stat.h</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -39,6 +41,7 @@ internal static partial class Interop
         public uint stx_rdev_minor;
         public uint stx_dev_major;
         public uint stx_dev_minor;
+        public ulong stx_mnt_id;
     }
 
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true)]

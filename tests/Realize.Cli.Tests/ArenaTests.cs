@@ -1,0 +1,75 @@
+using Realize.Storage;
+
+namespace Realize.Cli.Tests;
+
+public sealed class ArenaTests : IDisposable
+{
+    private readonly CliStore _store = new();
+
+    public ArenaTests() => _store.Run("init").AssertSucceeds();
+
+    public void Dispose() => _store.Dispose();
+
+    private byte[] ConfigBytes() => File.ReadAllBytes(Path.Combine(_store.StoreDir, "realize.toml"));
+
+    [Fact]
+    public void ArenaAdd_DeclaresTheArena()
+    {
+        string output = _store.Run("arena", "add", "docs").AssertSucceeds();
+
+        Assert.Single(output.TrimEnd('\n').Split('\n'));
+        Assert.Contains("'docs'", output, StringComparison.Ordinal);
+        Assert.Equal(["docs"], Store.Open(_store.StoreDir).Config.Arenas.Select(a => a.Name.Value));
+    }
+
+    [Fact]
+    public void ArenaAdd_KeepsTheOrderOfDeclaration()
+    {
+        foreach (string name in new[] { "photos", "docs", "a.b-c_D" })
+        {
+            _store.Run("arena", "add", name).AssertSucceeds();
+        }
+
+        Assert.Equal(["photos", "docs", "a.b-c_D"], Store.Open(_store.StoreDir).Config.Arenas.Select(a => a.Name.Value));
+    }
+
+    [Theory]
+    [InlineData("a/b")]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("")]
+    [InlineData("with space")]
+    [InlineData("données")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    public void ArenaAdd_RejectsAnInvalidName_WithOneLine_AndChangesNothing(string name)
+    {
+        byte[] before = ConfigBytes();
+
+        string line = _store.Run("arena", "add", name).AssertFailsWithOneLine();
+
+        Assert.Contains("not a valid arena name", line, StringComparison.Ordinal);
+        Assert.Equal(before, ConfigBytes());
+    }
+
+    [Fact]
+    public void ArenaAdd_RefusesADuplicate_WithOneLine_AndChangesNothing()
+    {
+        _store.Run("arena", "add", "docs").AssertSucceeds();
+        byte[] before = ConfigBytes();
+
+        string line = _store.Run("arena", "add", "docs").AssertFailsWithOneLine();
+
+        Assert.Contains("already declared", line, StringComparison.Ordinal);
+        Assert.Equal(before, ConfigBytes());
+    }
+
+    [Fact]
+    public void ArenaAdd_WithoutAStore_FailsWithOneLine()
+    {
+        using var empty = new CliStore();
+
+        empty.Run("arena", "add", "docs").AssertFailsWithOneLine();
+
+        Assert.False(Directory.Exists(empty.StoreDir));
+    }
+}

@@ -1,0 +1,69 @@
+using Realize.TestSupport;
+
+namespace Realize.Cli.Tests;
+
+/// <summary>What one run of <c>realize</c> did.</summary>
+internal sealed record CliResult(int ExitCode, string Output, string Error)
+{
+    /// <summary>The run failed with exit 1 and exactly one line on stderr, no stack trace, nothing on stdout.</summary>
+    public string AssertFailsWithOneLine(int exitCode = 1)
+    {
+        Assert.True(exitCode == ExitCode, $"exit {ExitCode}, expected {exitCode}; stdout: {Output}; stderr: {Error}");
+        return AssertOneErrorLine();
+    }
+
+    /// <summary>stderr is one line starting "realize: ", without a stack trace; returns it.</summary>
+    public string AssertOneErrorLine()
+    {
+        Assert.EndsWith("\n", Error, StringComparison.Ordinal);
+        string line = Error.TrimEnd('\n');
+        Assert.DoesNotContain('\n', line);
+        Assert.StartsWith("realize: ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Realize.", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", line, StringComparison.Ordinal);
+        Assert.Equal("", Output);
+        return line;
+    }
+
+    /// <summary>The run succeeded with nothing on stderr; returns stdout.</summary>
+    public string AssertSucceeds()
+    {
+        Assert.True(ExitCode == 0, $"exit {ExitCode}; stdout: {Output}; stderr: {Error}");
+        Assert.Equal("", Error);
+        return Output;
+    }
+}
+
+/// <summary>Runs <c>realize</c> in this process (Cli.Run) or as a child process (the built realize.dll).</summary>
+internal static class CliRun
+{
+    /// <summary>The realize.dll built next to this test assembly (the project references Realize.Cli).</summary>
+    public static string RealizeDll
+    {
+        get
+        {
+            string path = Path.Combine(AppContext.BaseDirectory, "realize.dll");
+            Assert.True(File.Exists(path), $"{path} is missing: Realize.Cli.Tests must reference src/Realize.Cli");
+            return path;
+        }
+    }
+
+    public static CliResult InProcess(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = Cli.Run(args, output, error);
+        return new CliResult(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs <c>dotnet realize.dll</c> with <paramref name="args"/>, optionally as user nobody.</summary>
+    public static CliResult Process(string[] args, IReadOnlyDictionary<string, string?>? environment = null, bool asNobody = false)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        string[] command = [dotnet, RealizeDll, .. args];
+        var result = asNobody
+            ? Shell.Run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", .. command], environment: environment)
+            : Shell.Run(command[0], command[1..], environment: environment);
+        return new CliResult(result.ExitCode, result.Output, result.Error);
+    }
+}
