@@ -82,7 +82,7 @@ public sealed class UpperScanner
     }
 
     /// <summary>What the merged view shows at a path: a file with this content.</summary>
-    private sealed record Merged(BlobHash Blob, long Size, FileTime MTime, ulong? Inode, FileSource Source);
+    private sealed record Merged(BlobHash Blob, long Size, FileTime MTime, ulong? Inode, FileSource Source, FileTime? CTime = null);
 
     /// <summary>The scan of one arena. Merged paths are relative to the arena ("" is its root); lower paths include the arena.</summary>
     private sealed class ArenaScan
@@ -95,7 +95,10 @@ public sealed class UpperScanner
         // What the history last said, by path; a path without a row is as the lower layer shows it.
         private readonly Dictionary<string, IndexedFile> _rows;
 
-        // What the merged view shows at each path the upper dir speaks of directly.
+        // Rows whose file in real/ is unchanged (same inode, size and mtime): nothing to compare.
+        private readonly HashSet<IndexedFile> _unchanged = new(ReferenceEqualityComparer.Instance);
+
+        // What the merged view shows at each other path the upper dir speaks of directly.
         private readonly Dictionary<string, Merged> _found = new(StringComparer.Ordinal);
 
         // Upper directories: merged path -> the lower directory merged under it (null: none).
@@ -112,7 +115,7 @@ public sealed class UpperScanner
         private readonly HashSet<string> _unsettled = new(StringComparer.Ordinal);
 
         // (inode, size, mtime) -> blob of files in real/, to recognise a moved file without hashing it.
-        private Dictionary<(ulong, long, FileTime), BlobHash>? _byInode;
+        private Dictionary<(ulong, long, FileTime), (string Path, BlobHash Blob)>? _byInode;
 
         public ArenaScan(UpperScanner owner, ArenaName arena, Counts counts, IProgress<long>? progress)
         {
@@ -211,10 +214,11 @@ public sealed class UpperScanner
                 _progress?.Report(_counts.Files);
             }
             if (_rows.TryGetValue(path, out var row) && row.Source != FileSource.Tombstone
-                && row.Inode == status.Inode && row.Size == status.Size && row.MTime == status.MTime)
+                && row.Inode == status.Inode && row.Size == status.Size && row.MTime == status.MTime && row.CTime == status.CTime)
             {
-                // Unchanged since the last scan: never hashed again.
-                _found[path] = new Merged(row.Blob!.Value, status.Size, status.MTime, status.Inode, row.Source);
+                // Unchanged since the last scan: never hashed again, and its row stays as it is.
+                // ctime too: a rewrite whose mtime was set back (touch -d, rsync -t) still changes it.
+                _unchanged.Add(row);
                 return;
             }
             if (status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
@@ -235,12 +239,12 @@ public sealed class UpperScanner
                     _unsettled.Add(path);
                     return;
                 }
-                _found[path] = new Merged(lower.Blob, status.Size, status.MTime, status.Inode, FileSource.Lower);
+                _found[path] = new Merged(lower.Blob, status.Size, status.MTime, status.Inode, FileSource.Lower, status.CTime);
                 return;
             }
-            if (HashSettled(full, status) is { } blob)
+            if (HashSettled(path, full, status) is ({ } blob, { } hashed))
             {
-                _found[path] = new Merged(blob, status.Size, status.MTime, status.Inode, FileSource.Real);
+                _found[path] = new Merged(blob, hashed.Size, hashed.MTime, hashed.Inode, FileSource.Real, hashed.CTime);
             }
             else
             {
@@ -248,16 +252,20 @@ public sealed class UpperScanner
             }
         }
 
-        /// <summary>Hashes a file of real/, or finds its blob under another name (a rename or a hard link).</summary>
-        private BlobHash? HashSettled(string full, FileStatus status)
+        /// <summary>
+        /// Hashes a file of real/, or finds its blob under another name (a rename or a hard link);
+        /// returns it with the file's status as hashed, or null when the file would not keep still.
+        /// </summary>
+        private (BlobHash Blob, FileStatus Status)? HashSettled(string path, string full, FileStatus status)
         {
-            _byInode ??= _rows.Values
-                .Where(r => r.Source == FileSource.Real && r.Inode is not null)
-                .GroupBy(r => (r.Inode!.Value, r.Size!.Value, r.MTime!.Value))
-                .ToDictionary(g => g.Key, g => g.First().Blob!.Value);
-            if (_byInode.TryGetValue((status.Inode, status.Size, status.MTime), out var known))
+            _byInode ??= _rows
+                .Where(r => r.Value.Source == FileSource.Real && r.Value.Inode is not null)
+                .GroupBy(r => (r.Value.Inode!.Value, r.Value.Size!.Value, r.Value.MTime!.Value))
+                .ToDictionary(g => g.Key, g => (g.First().Key, g.First().Value.Blob!.Value));
+            // Another path's row only: at the same path, a match with another ctime is a rewrite whose mtime was set back.
+            if (_byInode.TryGetValue((status.Inode, status.Size, status.MTime), out var known) && known.Path != path)
             {
-                return known;
+                return (known.Blob, status);
             }
             for (int attempt = 0; attempt < 3; attempt++)
             {
@@ -265,17 +273,16 @@ public sealed class UpperScanner
                 {
                     var blob = ContentHasher.HashFile(full);
                     _counts.Hashed++;
-                    var after = Stat.TryLstat(full);
-                    if (after is null)
+                    if (Stat.TryLstat(full) is not { } after)
                     {
                         return null;
                     }
-                    if (after.Value.Size == status.Size && after.Value.MTime == status.MTime && after.Value.Inode == status.Inode)
+                    if (after.Size == status.Size && after.MTime == status.MTime && after.Inode == status.Inode && after.CTime == status.CTime)
                     {
-                        _byInode[(status.Inode, status.Size, status.MTime)] = blob;
-                        return blob;
+                        _byInode[(status.Inode, status.Size, status.MTime)] = (path, blob);
+                        return (blob, status);
                     }
-                    status = after.Value;
+                    status = after;
                 }
                 catch (FileChangedException)
                 {
@@ -315,8 +322,14 @@ public sealed class UpperScanner
 
         private void Compare()
         {
-            var candidates = new HashSet<string>(_found.Keys, StringComparer.Ordinal);
-            candidates.UnionWith(_rows.Keys);
+            var candidates = new List<string>(_found.Keys);
+            foreach (var (path, row) in _rows)
+            {
+                if (!_unchanged.Contains(row) && !_found.ContainsKey(path))
+                {
+                    candidates.Add(path);
+                }
+            }
             foreach (string root in _baselineRoots)
             {
                 foreach (string below in _owner._lower.FilesBelow(Baseline(root)))
@@ -324,8 +337,8 @@ public sealed class UpperScanner
                     candidates.Add(below.Length == 0 ? root : Names.Join(root, below));
                 }
             }
-            var ordered = candidates.ToArray();
-            Array.Sort(ordered, StringComparer.Ordinal);
+            candidates.Sort(StringComparer.Ordinal);
+            var ordered = candidates.Where((path, i) => i == 0 || path != candidates[i - 1]);
 
             var notifications = new List<PendingNotification>();
             var rowChanges = new List<RowChange>();
@@ -336,6 +349,11 @@ public sealed class UpperScanner
                     continue;
                 }
                 _rows.TryGetValue(path, out var row);
+                if (row is not null && _unchanged.Contains(row))
+                {
+                    // A lower file below a baseline root that an unchanged file of real/ hides.
+                    continue;
+                }
                 bool found = _found.TryGetValue(path, out var merged);
                 if (!found)
                 {
@@ -374,7 +392,7 @@ public sealed class UpperScanner
                 IndexedFile? wanted;
                 if (found)
                 {
-                    wanted = new IndexedFile(merged!.Blob, merged.Size, merged.MTime, merged.Inode, merged.Source);
+                    wanted = new IndexedFile(merged!.Blob, merged.Size, merged.MTime, merged.Inode, merged.Source, merged.CTime);
                 }
                 else if (merged is null)
                 {
@@ -410,6 +428,7 @@ public sealed class UpperScanner
         private Merged? Resolve(string path)
         {
             string ancestor = path;
+            string? child = null;
             while (true)
             {
                 if (_cut.Contains(ancestor) || (ancestor != path && _found.ContainsKey(ancestor)))
@@ -424,6 +443,11 @@ public sealed class UpperScanner
                         // A directory now stands at this path, or the directory above hides the lower layer.
                         return null;
                     }
+                    if (child != path && Stat.TryLstat(Path.Combine(_owner._realDir, _arena.Value, child!)) is { Kind: not FileKind.Directory })
+                    {
+                        // An unchanged file of real/ (not kept in _found) stands above this path.
+                        return null;
+                    }
                     string rest = ancestor.Length == 0 ? path : path[(ancestor.Length + 1)..];
                     return _owner._lower.File(Names.Join(lowerDir, rest)) is { } lower
                         ? new Merged(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower)
@@ -436,6 +460,7 @@ public sealed class UpperScanner
                         ? new Merged(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower)
                         : null;
                 }
+                child = ancestor;
                 ancestor = Names.Parent(ancestor);
             }
         }

@@ -18,7 +18,7 @@ public enum FileSource
 }
 
 /// <summary>A row of the <c>files</c> table: what the history last said of a path.</summary>
-public sealed record IndexedFile(BlobHash? Blob, long? Size, FileTime? MTime, ulong? Inode, FileSource Source)
+public sealed record IndexedFile(BlobHash? Blob, long? Size, FileTime? MTime, ulong? Inode, FileSource Source, FileTime? CTime = null)
 {
     /// <summary>The row of a path reported removed.</summary>
     public static IndexedFile Tombstone { get; } = new(null, null, null, null, FileSource.Tombstone);
@@ -73,7 +73,7 @@ public sealed class IndexDb : IDisposable
     public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena)
     {
         var rows = new Dictionary<string, IndexedFile>(StringComparer.Ordinal);
-        using var command = Command("SELECT path, blob, size, mtime_ns, inode, source FROM files WHERE arena = $arena");
+        using var command = Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena");
         command.Parameters.AddWithValue("$arena", arena.Value);
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -83,7 +83,8 @@ public sealed class IndexDb : IDisposable
                 reader.IsDBNull(2) ? null : reader.GetInt64(2),
                 reader.IsDBNull(3) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(3)),
                 reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4),
-                (FileSource)reader.GetInt32(5));
+                (FileSource)reader.GetInt32(5),
+                reader.IsDBNull(6) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(6)));
         }
         return rows;
     }
@@ -153,8 +154,8 @@ public sealed class IndexDb : IDisposable
         }
         if (rows.Count > 0)
         {
-            using var upsert = Command("INSERT OR REPLACE INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ($arena, $path, $blob, $size, $mtime, $inode, $source)");
-            var u = AddParameters(upsert, "$arena", "$path", "$blob", "$size", "$mtime", "$inode", "$source");
+            using var upsert = Command("INSERT OR REPLACE INTO files (arena, path, blob, size, mtime_ns, inode, source, ctime_ns) VALUES ($arena, $path, $blob, $size, $mtime, $inode, $source, $ctime)");
+            var u = AddParameters(upsert, "$arena", "$path", "$blob", "$size", "$mtime", "$inode", "$source", "$ctime");
             using var delete = Command("DELETE FROM files WHERE arena = $arena AND path = $path");
             var d = AddParameters(delete, "$arena", "$path");
             u[0].Value = arena.Value;
@@ -173,6 +174,7 @@ public sealed class IndexDb : IDisposable
                 u[4].Value = (object?)row.MTime?.TotalNanoseconds ?? DBNull.Value;
                 u[5].Value = row.Inode is { } inode ? (long)inode : DBNull.Value;
                 u[6].Value = (int)row.Source;
+                u[7].Value = (object?)row.CTime?.TotalNanoseconds ?? DBNull.Value;
                 upsert.ExecuteNonQuery();
             }
         }

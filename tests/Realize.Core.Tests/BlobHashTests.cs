@@ -94,14 +94,13 @@ public sealed class BlobHashTests
         Assert.Throws<ArgumentException>(() => BlobHash.FromBytes(new byte[length]));
 
     [Fact]
-    public void Hex_OfDefault_Throws() => Assert.Throws<InvalidOperationException>(() => default(BlobHash).Hex);
-
-    [Fact]
-    public void ParseOrNull_ReturnsNullForNull_AndParsesOtherwise()
+    public void WriteBytes_RoundTripsFromBytes()
     {
-        Assert.Null(BlobHash.ParseOrNull(null));
-        Assert.Equal(BlobHash.Parse(EmptySha256), BlobHash.ParseOrNull(EmptySha256.ToUpperInvariant()));
-        Assert.Throws<FormatException>(() => BlobHash.ParseOrNull("nope"));
+        byte[] bytes = SHA256.HashData("abc"u8);
+        Span<byte> written = stackalloc byte[32];
+        BlobHash.FromBytes(bytes).WriteBytes(written);
+        Assert.Equal(bytes, written.ToArray());
+        Assert.Equal(HexByHand(bytes), BlobHash.FromBytes(bytes).Hex);
     }
 
     [Fact]

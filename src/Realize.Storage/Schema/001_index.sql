@@ -9,8 +9,10 @@ CREATE TABLE files (
     blob      TEXT,              -- content hash (64 hex); NULL: reported removed (a tombstone)
     size      INTEGER,           -- size in bytes, NULL for a tombstone
     mtime_ns  INTEGER,           -- modification time, ns since the epoch, NULL for a tombstone
-    inode     INTEGER,           -- inode of the entry in real/, NULL when none; with size and
-                                 -- mtime it tells an unchanged file, which is never re-hashed
+    inode     INTEGER,           -- inode of the entry in real/, NULL when none; with size,
+                                 -- mtime and ctime it tells an unchanged file, never re-hashed
+    ctime_ns  INTEGER,           -- status change time of the entry in real/, ns; catches a
+                                 -- rewrite whose mtime was set back (touch -d, rsync -t)
     source    INTEGER NOT NULL,  -- 0 tombstone, 1 content in real/, 2 content of the lower layer
     PRIMARY KEY (arena, path)
 ) WITHOUT ROWID;
