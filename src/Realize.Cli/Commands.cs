@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Realize.Core;
+using Realize.Daemon;
 using Realize.Linux;
 using Realize.Real;
 using Realize.Storage;
@@ -20,6 +21,8 @@ internal static class Commands
         yield return Mount(options, output);
         yield return Unmount(options, output);
         yield return Scan(options, output, error);
+        yield return Up(options, error);
+        yield return Status(options, output);
         yield return History(options, output);
         yield return Hash(output);
         yield return Demo.Command(output, error);
@@ -118,6 +121,12 @@ internal static class Commands
         command.SetAction(parsed =>
         {
             var store = options.OpenStore(parsed);
+            if (ControlClient.SendAsync(store, new ControlRequest("scan")).GetAwaiter().GetResult() is { } answer)
+            {
+                // The daemon owns the index while it runs: it scans.
+                output.WriteLine(answer.Summary ?? throw new RealizeException($"the daemon could not scan: {answer.Error}"));
+                return 0;
+            }
             using var loggers = LoggerFactory.Create(builder => builder
                 .AddSimpleConsole(o => o.SingleLine = true)
                 .SetMinimumLevel(parsed.GetValue(options.Verbose) ? LogLevel.Debug : LogLevel.Warning));
@@ -127,6 +136,74 @@ internal static class Commands
             var summary = scanner.Scan(store.Config.Arenas.Where(a => a.PlainPath is null).Select(a => a.Name).ToArray(), progress);
             progress?.Done();
             output.WriteLine(summary);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Up(GlobalOptions options, TextWriter error)
+    {
+        var settle = new Option<int>("--settle-ms") { Description = "How long a changed file must be quiet before it is recorded, unless closed after writing", DefaultValueFactory = _ => 200, HelpName = "MS" };
+        var command = new Command("up", "Run the daemon in the foreground: mount, catch up, then watch (SIGINT/SIGTERM stop it)") { settle };
+        command.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            int settleMs = parsed.GetValue(settle);
+            if (settleMs < 0)
+            {
+                throw new RealizeException("--settle-ms cannot be negative");
+            }
+            using var loggers = LoggerFactory.Create(builder => builder
+                .AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss.fff ";
+                })
+                .SetMinimumLevel(parsed.GetValue(options.Verbose) ? LogLevel.Debug : LogLevel.Information));
+            using var stop = new CancellationTokenSource();
+            using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+            using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+            Daemon.Daemon.RunAsync(store, new DaemonOptions { SettleDelay = TimeSpan.FromMilliseconds(settleMs) }, loggers, stop.Token).GetAwaiter().GetResult();
+            return 0;
+
+            void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+        });
+        return command;
+    }
+
+    private static Command Status(GlobalOptions options, TextWriter output)
+    {
+        var json = new Option<bool>("--json") { Description = "One JSON object" };
+        var command = new Command("status", "Show what the running daemon is doing") { json };
+        command.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            var answer = ControlClient.SendAsync(store, new ControlRequest("status")).GetAwaiter().GetResult()
+                ?? throw new RealizeException($"no daemon is running for {store.Root}: start it with 'realize up'");
+            var status = answer.Status ?? throw new RealizeException($"the daemon could not answer: {answer.Error ?? "it is still starting"}");
+            if (parsed.GetValue(json))
+            {
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(status, ControlJson.Default.DaemonStatus));
+                return 0;
+            }
+            output.WriteLine($"daemon pid {status.Pid}, up since {status.Since:u}{(status.MergedView is null ? "" : $", merged view at {status.MergedView}")}");
+            foreach (var arena in status.Arenas)
+            {
+                output.WriteLine($"arena {arena.Name}: {arena.FilesIndexed} files indexed, history {arena.HistoryLength}");
+            }
+            output.WriteLine($"waiting to settle: {status.Waiting}; skipped entries: {status.Skipped}; directories watched: {status.Watches}");
+            if (status.WatchProblem is { } problem)
+            {
+                output.WriteLine($"warning: {problem}");
+            }
+            foreach (string error in status.LastErrors)
+            {
+                output.WriteLine($"error: {error}");
+            }
             return 0;
         });
         return command;

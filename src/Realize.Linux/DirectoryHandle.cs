@@ -27,9 +27,8 @@ public sealed class DirectoryHandle : SafeHandle
         int fd = Interop.open(path, Interop.O_RDONLY | Interop.O_DIRECTORY | Interop.O_NOFOLLOW | Interop.O_CLOEXEC, 0);
         if (fd < 0)
         {
-            var error = LinuxException.FromLastError("open", path);
-            // ELOOP: the path is a symlink, which we never follow.
-            return error.Errno is Interop.ENOENT or Interop.ENOTDIR or 40 ? null : throw error;
+            // ELOOP: the path is a symlink, which we never follow. Expected errors build no exception.
+            return Marshal.GetLastPInvokeError() is Interop.ENOENT or Interop.ENOTDIR or 40 ? null : throw LinuxException.FromLastError("open", path);
         }
         var handle = new DirectoryHandle();
         handle.SetHandle(fd);

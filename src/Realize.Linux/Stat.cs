@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Realize.Linux;
@@ -16,8 +17,8 @@ public static class Stat
                 return FileStatus.From(buf);
             }
         }
-        var error = LinuxException.FromLastError("statx", path);
-        return error.Errno is Interop.ENOENT or Interop.ENOTDIR ? null : throw error;
+        // Expected errors build no exception: scans ask about many paths that are not there.
+        return Marshal.GetLastPInvokeError() is Interop.ENOENT or Interop.ENOTDIR ? null : throw LinuxException.FromLastError("statx", path);
     }
 
     /// <summary>Stats <paramref name="path"/>; throws when it does not exist.</summary>
@@ -46,8 +47,7 @@ public static class Stat
                 directory.DangerousRelease();
             }
         }
-        var error = LinuxException.FromLastError("statx", Encoding.UTF8.GetString(name.TrimEnd((byte)0)));
-        return error.Errno is Interop.ENOENT ? null : throw error;
+        return Marshal.GetLastPInvokeError() is Interop.ENOENT ? null : throw LinuxException.FromLastError("statx", Encoding.UTF8.GetString(name.TrimEnd((byte)0)));
     }
 
     /// <summary>

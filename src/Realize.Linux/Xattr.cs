@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Realize.Linux;
@@ -20,8 +21,7 @@ public static class Xattr
             {
                 return stack[..(int)n].ToArray();
             }
-            var error = LinuxException.FromLastError("getxattr " + name, path);
-            switch (error.Errno)
+            switch (Marshal.GetLastPInvokeError())
             {
                 case Interop.ENODATA or Interop.EOPNOTSUPP:
                     return null;
@@ -34,7 +34,7 @@ public static class Xattr
                     stack = new byte[size + 64];
                     continue;
                 default:
-                    throw error;
+                    throw LinuxException.FromLastError("getxattr " + name, path);
             }
         }
     }

@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Warning, "{Path} is a metadata-only copy whose lower file {Lower} is gone; it is skipped")]
     public static partial void MetacopyWithoutLower(ILogger logger, string path, string? lower);
+
+    [LoggerMessage(6, LogLevel.Warning, "inotify watch limit reached at {Path}: changes below it are found only by rescans; raise it with 'sysctl fs.inotify.max_user_watches=1048576'")]
+    public static partial void WatchLimit(ILogger logger, string path);
 }

@@ -42,6 +42,7 @@ public sealed class IndexDb : IDisposable
     private const int SchemaVersion = 1;
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, LowerBlob> _pendingLowerBlobs = new(StringComparer.Ordinal);
+    private readonly byte[] _blobBuffer = new byte[32];
     private SqliteTransaction? _transaction;
 
     private IndexDb(SqliteConnection connection) => _connection = connection;
@@ -79,7 +80,7 @@ public sealed class IndexDb : IDisposable
         while (reader.Read())
         {
             rows[reader.GetString(0)] = new IndexedFile(
-                reader.IsDBNull(1) ? null : BlobHash.Parse(reader.GetString(1)),
+                ReadBlob(reader, 1),
                 reader.IsDBNull(2) ? null : reader.GetInt64(2),
                 reader.IsDBNull(3) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(3)),
                 reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4),
@@ -141,10 +142,10 @@ public sealed class IndexDb : IDisposable
                 p[1].Value = next++;
                 p[2].Value = (int)n.Type;
                 p[3].Value = n.Path.Value;
-                p[4].Value = (object?)n.Blob?.Hex ?? DBNull.Value;
+                p[4].Value = BlobValue(n.Blob);
                 p[5].Value = (object?)n.Size ?? DBNull.Value;
                 p[6].Value = (object?)n.MTime?.TotalNanoseconds ?? DBNull.Value;
-                p[7].Value = (object?)n.OldBlob?.Hex ?? DBNull.Value;
+                p[7].Value = BlobValue(n.OldBlob);
                 insert.ExecuteNonQuery();
             }
             using var advance = Command("INSERT INTO arenas (name, next_index) VALUES ($arena, $next) ON CONFLICT (name) DO UPDATE SET next_index = excluded.next_index");
@@ -169,7 +170,7 @@ public sealed class IndexDb : IDisposable
                     continue;
                 }
                 u[1].Value = change.Path;
-                u[2].Value = (object?)row.Blob?.Hex ?? DBNull.Value;
+                u[2].Value = BlobValue(row.Blob);
                 u[3].Value = (object?)row.Size ?? DBNull.Value;
                 u[4].Value = (object?)row.MTime?.TotalNanoseconds ?? DBNull.Value;
                 u[5].Value = row.Inode is { } inode ? (long)inode : DBNull.Value;
@@ -200,11 +201,19 @@ public sealed class IndexDb : IDisposable
                 ArenaName.Parse(reader.GetString(0)),
                 (NotificationType)reader.GetInt32(2),
                 RelPath.Parse(reader.GetString(3)),
-                reader.IsDBNull(4) ? null : BlobHash.Parse(reader.GetString(4)),
+                ReadBlob(reader, 4),
                 reader.IsDBNull(5) ? null : reader.GetInt64(5),
                 reader.IsDBNull(6) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(6)),
-                reader.IsDBNull(7) ? null : BlobHash.Parse(reader.GetString(7)));
+                ReadBlob(reader, 7));
         }
+    }
+
+    /// <summary>Number of files (not tombstones) of <paramref name="arena"/> in the index.</summary>
+    public long CountFiles(ArenaName arena)
+    {
+        using var command = Command("SELECT count(*) FROM files WHERE arena = $arena AND blob IS NOT NULL");
+        command.Parameters.AddWithValue("$arena", arena.Value);
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>The last index used in <paramref name="arena"/>'s history, 0 when none.</summary>
@@ -221,7 +230,7 @@ public sealed class IndexDb : IDisposable
         command.Parameters.AddWithValue("$path", path);
         using var reader = command.ExecuteReader();
         return reader.Read()
-            ? new LowerBlob(reader.GetInt64(0), FileTime.FromTotalNanoseconds(reader.GetInt64(1)), (ulong)reader.GetInt64(2), BlobHash.Parse(reader.GetString(3)))
+            ? new LowerBlob(reader.GetInt64(0), FileTime.FromTotalNanoseconds(reader.GetInt64(1)), (ulong)reader.GetInt64(2), ReadBlob(reader, 3)!.Value)
             : null;
     }
 
@@ -245,7 +254,7 @@ public sealed class IndexDb : IDisposable
             p[1].Value = blob.Size;
             p[2].Value = blob.MTime.TotalNanoseconds;
             p[3].Value = (long)blob.Inode;
-            p[4].Value = blob.Blob.Hex;
+            p[4].Value = BlobValue(blob.Blob);
             upsert.ExecuteNonQuery();
         }
         _pendingLowerBlobs.Clear();
@@ -307,6 +316,31 @@ public sealed class IndexDb : IDisposable
         command.CommandText = sql;
 #pragma warning restore CA2100
         return command;
+    }
+
+    /// <summary>A blob hash as stored: its 32 bytes.</summary>
+    private static object BlobValue(BlobHash? blob)
+    {
+        if (blob is not { } hash)
+        {
+            return DBNull.Value;
+        }
+        byte[] bytes = new byte[32];
+        hash.WriteBytes(bytes);
+        return bytes;
+    }
+
+    private BlobHash? ReadBlob(SqliteDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            return null;
+        }
+        // Into one reused buffer: loading 100,000 rows allocates no array per blob.
+        long length = reader.GetBytes(ordinal, 0, _blobBuffer, 0, _blobBuffer.Length);
+        return length == 32 && reader.GetBytes(ordinal, 0, null, 0, 0) == 32
+            ? BlobHash.FromBytes(_blobBuffer)
+            : throw new InvalidDataException("index.db holds a damaged blob hash: remove index.db and run 'realize scan' again");
     }
 
     private static SqliteParameter[] AddParameters(SqliteCommand command, params string[] names) =>

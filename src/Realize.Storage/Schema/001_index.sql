@@ -6,7 +6,7 @@
 CREATE TABLE files (
     arena     TEXT NOT NULL,     -- arena name
     path      TEXT NOT NULL,     -- path relative to the arena
-    blob      TEXT,              -- content hash (64 hex); NULL: reported removed (a tombstone)
+    blob      BLOB,              -- content hash (32 bytes; hex(blob) shows it); NULL: reported removed (a tombstone)
     size      INTEGER,           -- size in bytes, NULL for a tombstone
     mtime_ns  INTEGER,           -- modification time, ns since the epoch, NULL for a tombstone
     inode     INTEGER,           -- inode of the entry in real/, NULL when none; with size,
@@ -23,10 +23,10 @@ CREATE TABLE history (
     idx       INTEGER NOT NULL,  -- index within the arena, from 1, allocated in the write transaction
     type      INTEGER NOT NULL,  -- 1 added, 2 updated, 3 removed
     path      TEXT NOT NULL,     -- path relative to the arena
-    blob      TEXT,              -- new content hash; NULL for removed
+    blob      BLOB,              -- new content hash (32 bytes); NULL for removed
     size      INTEGER,           -- new size; NULL for removed
     mtime_ns  INTEGER,           -- new mtime in ns; NULL for removed
-    old_blob  TEXT,              -- the content this replaces or removes, when known
+    old_blob  BLOB,              -- the content this replaces or removes (32 bytes), when known
     PRIMARY KEY (arena, idx)
 ) WITHOUT ROWID;
 
@@ -43,5 +43,5 @@ CREATE TABLE lower_blobs (
     size      INTEGER NOT NULL,  -- size when hashed
     mtime_ns  INTEGER NOT NULL,  -- mtime when hashed
     inode     INTEGER NOT NULL,  -- inode when hashed
-    blob      TEXT NOT NULL      -- content hash
+    blob      BLOB NOT NULL      -- content hash (32 bytes)
 ) WITHOUT ROWID;
