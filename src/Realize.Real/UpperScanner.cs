@@ -115,7 +115,7 @@ public sealed class UpperScanner
         private readonly HashSet<string> _unsettled = new(StringComparer.Ordinal);
 
         // (inode, size, mtime) -> blob of files in real/, to recognise a moved file without hashing it.
-        private Dictionary<(ulong, long, FileTime), (string Path, BlobHash Blob)>? _byInode;
+        private Dictionary<(ulong, long, FileTime, FileTime?), (string Path, BlobHash Blob)>? _byInode;
 
         public ArenaScan(UpperScanner owner, ArenaName arena, Counts counts, IProgress<long>? progress)
         {
@@ -261,10 +261,12 @@ public sealed class UpperScanner
         {
             _byInode ??= _rows
                 .Where(r => r.Value.Source == FileSource.Real && r.Value.Inode is not null)
-                .GroupBy(r => (r.Value.Inode!.Value, r.Value.Size!.Value, r.Value.MTime!.Value))
+                .GroupBy(r => (r.Value.Inode!.Value, r.Value.Size!.Value, r.Value.MTime!.Value, r.Value.CTime))
                 .ToDictionary(g => g.Key, g => (g.First().Key, g.First().Value.Blob!.Value));
-            // Another path's row only: at the same path, a match with another ctime is a rewrite whose mtime was set back.
-            if (_byInode.TryGetValue((status.Inode, status.Size, status.MTime), out var known) && known.Path != path)
+            // Another path's row with the same inode, size, mtime and ctime: the files of a renamed
+            // directory, or a hard link. (Renaming a file itself changes its ctime: it is hashed
+            // again, so that a rename followed by a rewrite with mtime set back is never missed.)
+            if (_byInode.TryGetValue((status.Inode, status.Size, status.MTime, status.CTime), out var known) && known.Path != path)
             {
                 return (known.Blob, status);
             }
@@ -280,7 +282,7 @@ public sealed class UpperScanner
                     }
                     if (after.Size == status.Size && after.MTime == status.MTime && after.Inode == status.Inode && after.CTime == status.CTime)
                     {
-                        _byInode[(status.Inode, status.Size, status.MTime)] = (path, blob);
+                        _byInode[(status.Inode, status.Size, status.MTime, status.CTime)] = (path, blob);
                         return (blob, status);
                     }
                     status = after;

@@ -142,15 +142,30 @@ public sealed class HistoryTests
     }
 
     [Fact]
-    public void RenameOfLocalFile_IsNotHashedAgain()
+    public void RenameOfLocalFile_IsRemovedPlusAdded_WithTheSameBlob()
     {
         using var store = NewStore();
         Write(store.InView("docs/a.txt"), "local");
-        Assert.Equal(1, store.Scan().Hashed);
+        store.Scan();
         File.Move(store.InView("docs/a.txt"), store.InView("docs/b.txt"));
-        var summary = store.Scan();
-        Assert.Equal(0, summary.Hashed);
-        Assert.Equal(["Added a.txt", "Removed a.txt", "Added b.txt"], store.History().Select(Describe));
+        store.Scan();
+        var history = store.History();
+        Assert.Equal(["Added a.txt", "Removed a.txt", "Added b.txt"], history.Select(Describe));
+        Assert.Equal(history[0].Blob, history[2].Blob);
+    }
+
+    [Fact]
+    public void RenameOfLocalDirectory_DoesNotHashItsFilesAgain()
+    {
+        using var store = NewStore();
+        Write(store.InView("docs/mine/a.txt"), "a");
+        Write(store.InView("docs/mine/deep/b.txt"), "b");
+        Assert.Equal(2, store.Scan().Hashed);
+        Directory.Move(store.InView("docs/mine"), store.InView("docs/moved"));
+        Assert.Equal(0, store.Scan().Hashed);
+        Assert.Equal(
+            ["Added mine/a.txt", "Added mine/deep/b.txt", "Added moved/a.txt", "Added moved/deep/b.txt", "Removed mine/a.txt", "Removed mine/deep/b.txt"],
+            store.History().Select(Describe).Order(StringComparer.Ordinal));
     }
 
     [Fact]

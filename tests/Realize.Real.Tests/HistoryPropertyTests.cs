@@ -1,0 +1,814 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Realize.Core;
+using Realize.Linux;
+using Realize.TestSupport;
+using Xunit.Sdk;
+
+namespace Realize.Real.Tests;
+
+/// <summary>
+/// The property of DESIGN.md "History": whatever is done through the merged view, and
+/// whenever the scans happen, replaying the whole history onto the initial lower tree gives
+/// exactly the files and blobs the merged view shows.
+/// </summary>
+/// <remarks>
+/// Each sequence is drawn from a seeded <see cref="Random"/>: the seed and the operation log
+/// are in every failure message. <c>REALIZE_PROPERTY_SEED</c> sets the first seed and
+/// <c>REALIZE_PROPERTY_RUNS</c> the number of sequences (seeds first, first+1, ...); a
+/// failing sequence is shrunk (for at most <c>REALIZE_PROPERTY_SHRINK_SECONDS</c>, default
+/// 30; 0 turns it off) and printed as the code of a regression test.
+/// <c>REALIZE_PROPERTY_OPS</c> sets the longest sequence (default 60; the shortest is a third of it);
+/// <c>REALIZE_PROPERTY_LOG=FILE</c> appends every sequence's log to FILE;
+/// Sequences include same-size rewrites whose mtime is set back (as <c>cp -p</c> or a tag
+/// editor that keeps timestamps may do), which only the ctime reveals;
+/// <c>REALIZE_PROPERTY_MTIME_SETBACK=0</c> leaves them out.
+/// </remarks>
+public sealed class HistoryPropertyTests
+{
+    private const int DefaultFirstSeed = 1;
+    private const int DefaultRuns = 100;
+
+    // A small pool of names, shared by files and directories, so that names collide:
+    // a file replaces a deleted directory, a rename lands on an existing file, and so on.
+    // Two odd ones: a newline, and a name long enough that a moved directory's absolute
+    // redirect can exceed overlay's redirect_max (256): rename then fails with EXDEV.
+    private static readonly string[] s_names = ["a", "b", "c.txt", "d", "e f", "ü", "new\nline", new string('l', 100)];
+    private static readonly string[] s_pool = ["", "x", "same\n", "hello\n", "remote content\n"];
+    private static readonly int[] s_modes = [0x1A4, 0x180, 0x1ED, 0x100, 0x1C0, 0x16D, 0x1A0];
+    private static readonly string s_long = new('l', 100);
+    private static readonly bool s_mtimeSetBack = Environment.GetEnvironmentVariable("REALIZE_PROPERTY_MTIME_SETBACK") != "0";
+    private static readonly Lock s_logLock = new();
+    private static int s_shrunk;
+
+    public static TheoryData<int> Seeds()
+    {
+        int first = IntFromEnvironment("REALIZE_PROPERTY_SEED") ?? DefaultFirstSeed;
+        int runs = IntFromEnvironment("REALIZE_PROPERTY_RUNS") ?? DefaultRuns;
+        var data = new TheoryData<int>();
+        for (int i = 0; i < runs; i++)
+        {
+            data.Add(first + i);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RandomOperations_ReplayedOntoTheLowerTree_GiveTheMergedView(int seed)
+    {
+        var random = new Random(seed);
+        string[] arenas = random.Next(2) == 0 ? ["docs"] : ["docs", "media"];
+        var lower = RandomLower(random, arenas);
+        var generator = new Generator(random, arenas);
+        var run = new Runner(arenas, lower, lenient: false);
+        string? failure = run.Run(generator.Next);
+        if (Environment.GetEnvironmentVariable("REALIZE_PROPERTY_LOG") is { } log)
+        {
+            lock (s_logLock)
+            {
+                File.AppendAllText(log, $"=== seed {seed}\n" + run.Describe(failure ?? "none"));
+            }
+        }
+        if (failure is null)
+        {
+            return;
+        }
+        var message = new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"History property failed for seed {seed}; reproduce with REALIZE_PROPERTY_SEED={seed} REALIZE_PROPERTY_RUNS=1 dotnet test tests/Realize.Real.Tests -c Release --filter HistoryPropertyTests")
+            .Append(run.Describe(failure));
+        int budget = IntFromEnvironment("REALIZE_PROPERTY_SHRINK_SECONDS") ?? 30;
+        if (budget > 0 && Interlocked.Exchange(ref s_shrunk, 1) == 0)
+        {
+            message.AppendLine().Append(Shrinker.Shrink(arenas, lower, run.Applied, run.Crashed, TimeSpan.FromSeconds(budget)));
+        }
+        Assert.Fail(message.ToString());
+    }
+
+    // Deterministic sequences for corners the property reaches only now and then.
+
+    // The next four pin what makes the "unchanged file" shortcut of 16e7556 safe (such a
+    // file of real/ is left out of what the merged view shows). The property found the
+    // first three in an intermediate version of it: on the second scan the file was
+    // reported removed, or back to its lower content. It finds the fourth when Resolve's
+    // check for an unchanged file above a path is taken out: the lower files it hides come back.
+
+    [Fact]
+    public void UnchangedFile_InAnOpaqueArenaRoot_StaysOnTheSecondScan()
+    {
+        AssertHolds(["docs", "media"], LowerSpec.Of(("docs/new\nline", "lower")),
+            ViewOp.DeleteTree("docs"),
+            ViewOp.Mkdir("docs"),
+            ViewOp.Create("docs/new\nline", "w2"));
+    }
+
+    [Fact]
+    public void UnchangedFile_InADirectoryRenamedTwice_OverAWhiteout_StaysOnTheSecondScan()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/b/ü", "et"), ("docs/e f/d", "x")),
+            ViewOp.RenameDir("docs/e f", "docs/" + s_long),
+            ViewOp.RenameDir("docs/b", "docs/d"),
+            ViewOp.Create("docs/d/d", "w2"),
+            ViewOp.RenameDir("docs/d", "docs/c.txt"),
+            ViewOp.RenameDir("docs/c.txt", "docs/e f"));
+    }
+
+    [Fact]
+    public void UnchangedCopiedUpFile_InARedirectedDirectory_DoesNotRevertToTheLowerContent()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/d/" + s_long, new Content("imga\n", 2248)), ("docs/a/" + s_long, new Content("p\n", 991))),
+            ViewOp.DeleteTree("docs/d"),
+            ViewOp.RenameDir("docs/a", "docs/d"),
+            ViewOp.Truncate("docs/d/" + s_long, 2116));
+    }
+
+    [Fact]
+    public void UnchangedFile_OverADeletedLowerDirectory_KeepsItsFilesHidden()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/a/b", ""), ("docs/c", "content")),
+            ViewOp.DeleteTree("docs/a"),
+            ViewOp.RenameFile("docs/c", "docs/a"));
+    }
+
+    [Fact]
+    public void LowerDirectory_RenamedAway_AndBack_ShowsItsFilesAgain()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/d/a", "one"), ("docs/d/s/b", "two")),
+            ViewOp.Chmod("docs/d/a", 0x180),
+            ViewOp.RenameDir("docs/d", "docs/e"),
+            ViewOp.Scan(),
+            ViewOp.RenameDir("docs/e", "docs/d"),
+            ViewOp.Scan(),
+            ViewOp.RenameDir("docs/d/s", "docs/s"));
+    }
+
+    [Fact]
+    public void ArenaRoot_MovedIntoAnotherArena_AndReplacedByOneOfItsDirectories()
+    {
+        AssertHolds(["docs", "media"], LowerSpec.Of(("docs/a", "one"), ("docs/x/b", "two"), ("media/c", "three")),
+            ViewOp.RenameDir("docs", "media/old"),
+            ViewOp.Scan(),
+            ViewOp.RenameDir("media/old/x", "docs"),
+            ViewOp.Remount(),
+            ViewOp.Create("docs/new", "four"));
+    }
+
+    [Fact]
+    public void ArenaRoot_ReplacedByAFile_ShowsNothing_UntilADirectoryIsBack()
+    {
+        AssertHolds(["docs", "media"], LowerSpec.Of(("docs/a", "one"), ("docs/b", "two")),
+            ViewOp.RenameFile("docs/a", "media"),
+            ViewOp.RenameFile("docs/b", "docs/a"),
+            ViewOp.Scan(),
+            ViewOp.RenameFile("media", "docs/b"),
+            ViewOp.Mkdir("media"),
+            ViewOp.Create("media/c", "three"));
+    }
+
+    [Fact]
+    public void Directory_FromOutsideEveryArena_MovedIn_AndFilesMovedOut()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/a", "one"), ("other/outside", "not in any arena"), ("other/sub/deeper", "deep")),
+            ViewOp.RenameDir("other", "docs/o"),
+            ViewOp.Scan(),
+            ViewOp.RenameFile("docs/o/outside", "t1"),
+            ViewOp.RenameFile("docs/a", "t2"),
+            ViewOp.Remount());
+    }
+
+    [Fact]
+    public void HardLinks_OfLowerAndLocalFiles_AcrossArenas_SurviveARemount()
+    {
+        AssertHolds(["docs", "media"], LowerSpec.Of(("docs/a", "one"), ("media/d/b", "two")),
+            ViewOp.Link("docs/a", "media/d/a"),
+            ViewOp.Create("media/c", "three"),
+            ViewOp.Link("media/c", "docs/c"),
+            ViewOp.Remount(),
+            ViewOp.Append("media/d/a", "+"),
+            ViewOp.Overwrite("docs/c", "changed"),
+            ViewOp.Scan(),
+            ViewOp.Delete("docs/a"),
+            ViewOp.RenameDir("media/d", "docs/d"),
+            ViewOp.Remount());
+    }
+
+    [Fact]
+    public void MetacopyFiles_InDirectoriesMovedTwice_KeepTheirLowerContent()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/d/a", "one"), ("docs/d/b", "two"), ("docs/e/c", "three")),
+            ViewOp.Chmod("docs/d/a", 0x180),
+            ViewOp.RenameFile("docs/d/b", "docs/d/c"),
+            ViewOp.SetXattr("docs/e/c", "user.realize.mark", "keep"),
+            ViewOp.Scan(),
+            ViewOp.RenameDir("docs/d", "docs/e/d"),
+            ViewOp.RenameFile("docs/e/c", "docs/e/d/b"),
+            ViewOp.Scan(),
+            ViewOp.RenameDir("docs/e", "docs/d"),
+            ViewOp.Remount());
+    }
+
+    // A same-size rewrite whose mtime is set back: only the ctime tells, also after a rename
+    // or through a hard link, where another path's row is reused only when its ctime matches.
+
+    [Fact]
+    public void SameSizeOverwrite_OfLocalFile_WithMtimeSetBack_IsUpdated()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/a", "one")),
+            ViewOp.Create("docs/b", "two"),
+            ViewOp.Scan(),
+            ViewOp.OverwriteKeepingMTime("docs/b", "TWO"));
+    }
+
+    [Fact]
+    public void SameSizeOverwrite_OfMetacopyFile_WithMtimeSetBack_IsUpdated()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/a", "one")),
+            ViewOp.Chmod("docs/a", 0x180),
+            ViewOp.Scan(),
+            ViewOp.OverwriteKeepingMTime("docs/a", "ONE"));
+    }
+
+    [Fact]
+    public void SameSizeOverwrite_OfRemoteFile_WithMtimeSetBack_IsUpdated()
+    {
+        AssertHolds(["docs"], LowerSpec.Of(("docs/a", "one")),
+            ViewOp.OverwriteKeepingMTime("docs/a", "ONE"));
+    }
+
+    private static void AssertHolds(string[] arenas, LowerSpec lower, params ViewOp[] ops)
+    {
+        var run = new Runner(arenas, lower, lenient: false);
+        using var source = ((IEnumerable<ViewOp>)ops).GetEnumerator();
+        string? failure = run.Run((_, _) => source.MoveNext() ? source.Current : null);
+        if (failure is not null)
+        {
+            Assert.Fail(run.Describe(failure));
+        }
+    }
+
+    private static int? IntFromEnvironment(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : null;
+
+    private static Content RandomContent(Random random) => random.Next(10) switch
+    {
+        < 3 => s_pool[random.Next(s_pool.Length)],
+        < 8 => RandomWord(random),
+        _ => new Content(RandomWord(random) + "\n", random.Next(100, 3000)),
+    };
+
+    private static string RandomWord(Random random)
+    {
+        var chars = new char[random.Next(1, 12)];
+        for (int i = 0; i < chars.Length; i++)
+        {
+            chars[i] = (char)('a' + random.Next(26));
+        }
+        return new string(chars);
+    }
+
+    /// <summary>A few directories and files under each arena, some nested, some directories empty.</summary>
+    private static LowerSpec RandomLower(Random random, string[] arenas)
+    {
+        var entries = new List<LowerEntry>();
+        void Fill(string dir, int depth)
+        {
+            entries.Add(new LowerEntry(dir, null));
+            var names = s_names.OrderBy(_ => random.Next()).ToList();
+            int dirs = depth >= 3 ? 0 : random.Next(0, 4 - depth);
+            int files = random.Next(0, 4);
+            foreach (string name in names.Take(dirs))
+            {
+                Fill(dir + "/" + name, depth + 1);
+            }
+            foreach (string name in names.Skip(dirs).Take(files))
+            {
+                entries.Add(new LowerEntry(dir + "/" + name, RandomContent(random)));
+            }
+        }
+        foreach (string arena in arenas)
+        {
+            // Now and then an arena has nothing below: its root exists only once made through the view.
+            if (arena == "docs" || random.Next(4) != 0)
+            {
+                Fill(arena, 0);
+            }
+        }
+        if (random.Next(3) == 0)
+        {
+            entries.Add(new LowerEntry("other/outside", "not in any arena"));
+            entries.Add(new LowerEntry("other/sub/deeper", RandomContent(random)));
+        }
+        return new LowerSpec(entries);
+    }
+
+    /// <summary>Draws operations whose targets come from what the merged view shows now.</summary>
+    private sealed class Generator
+    {
+        private readonly Random _random;
+        private readonly string[] _arenas;
+        private readonly int _count;
+        private int _fresh;
+
+        public Generator(Random random, string[] arenas)
+        {
+            _random = random;
+            _arenas = arenas;
+            int most = IntFromEnvironment("REALIZE_PROPERTY_OPS") ?? 60;
+            _count = random.Next(most / 3, most + 1);
+        }
+
+        public ViewOp? Next(OverlayStore store, int step)
+        {
+            if (step >= _count)
+            {
+                return null;
+            }
+            var view = ViewTree.Read(store.View, _arenas);
+            for (int attempt = 0; attempt < 1000; attempt++)
+            {
+                if (TryDraw(store.View, view) is { } op)
+                {
+                    return op;
+                }
+            }
+            return ViewOp.Scan();
+        }
+
+        private T Pick<T>(IReadOnlyList<T> items) => items[_random.Next(items.Count)];
+
+        private bool Chance(int percent) => _random.Next(100) < percent;
+
+        private ViewOp? TryDraw(string root, ViewTree view)
+        {
+            var nonRoot = view.Dirs.Where(d => d.Contains('/', StringComparison.Ordinal)).ToList();
+            int roll = _random.Next(100);
+            return roll switch
+            {
+                < 12 when view.Dirs.Count > 0 => ViewOp.Create(NewPath(root, Pick(view.Dirs)), RandomContent(_random)),
+                < 19 when view.Files.Count > 0 && s_mtimeSetBack && Chance(30) => OverwriteKeepingMTime(root, Pick(view.Files)),
+                < 19 when view.Files.Count > 0 => ViewOp.Overwrite(Pick(view.Files), RandomContent(_random)),
+                < 25 when view.Files.Count > 0 => ViewOp.Append(Pick(view.Files), RandomContent(_random)),
+                < 30 when view.Files.Count > 0 => Truncate(root, Pick(view.Files)),
+                < 34 when view.Files.Count > 0 => ViewOp.Rewrite(Pick(view.Files)),
+                < 41 when view.Files.Count > 0 => ViewOp.Delete(Pick(view.Files)),
+                < 51 when view.Files.Count > 0 => RenameFile(root, view),
+                < 59 when nonRoot.Count > 0 => RenameDir(root, view, nonRoot),
+                < 65 => Mkdir(root, view),
+                < 68 when view.EmptyDirs.Count > 0 => ViewOp.Rmdir(Pick(view.EmptyDirs)),
+                < 71 when view.Dirs.Count > 0 => ViewOp.DeleteTree(nonRoot.Count > 0 && !Chance(8) ? Pick(nonRoot) : Pick(view.Dirs)),
+                < 75 when view.All.Count > 0 => ViewOp.Chmod(Pick(view.All), s_modes[_random.Next(s_modes.Length)]),
+                < 79 when view.All.Count > 0 => ViewOp.SetXattr(Pick(view.All), Chance(50) ? "user.realize.mark" : "user.test", Chance(50) ? "keep" : "v" + _random.Next(100)),
+                < 82 when view.Files.Count > 0 && view.Dirs.Count > 0 => ViewOp.Link(Pick(view.Files), NewPath(root, Pick(view.Dirs))),
+                // Dangling on purpose: Tree.Files follows symlinks to directories.
+                < 83 when view.Dirs.Count > 0 => ViewOp.Symlink(NewPath(root, Pick(view.Dirs)), "/nowhere/" + Pick(s_names)),
+                < 86 => AcrossArenas(root, view, nonRoot),
+                < 97 => ViewOp.Scan(),
+                _ => ViewOp.Remount(),
+            };
+        }
+
+        /// <summary>A same-size rewrite whose mtime is then set back: only the ctime tells.</summary>
+        private static ViewOp OverwriteKeepingMTime(string root, string file) =>
+            ViewOp.OverwriteKeepingMTime(file, new Content("z", (int)Stat.Lstat(Path.Combine(root, file)).Size));
+
+        private ViewOp Truncate(string root, string file)
+        {
+            long size = Stat.Lstat(Path.Combine(root, file)).Size;
+            return ViewOp.Truncate(file, size == 0 || Chance(40) ? 0 : _random.NextInt64(size));
+        }
+
+        private ViewOp RenameFile(string root, ViewTree view)
+        {
+            string source = Pick(view.Files);
+            var others = view.Files.Where(f => f != source).ToList();
+            if (others.Count > 0 && Chance(35))
+            {
+                return ViewOp.RenameFile(source, Pick(others));
+            }
+            string dir = Chance(60) ? Parent(source) : Pick(view.Dirs);
+            return ViewOp.RenameFile(source, NewPath(root, dir));
+        }
+
+        private ViewOp? RenameDir(string root, ViewTree view, List<string> nonRoot)
+        {
+            string source = Pick(nonRoot);
+            bool Outside(string d) => d != source && !d.StartsWith(source + "/", StringComparison.Ordinal);
+            var empty = view.EmptyDirs.Where(Outside).ToList();
+            if (empty.Count > 0 && Chance(15))
+            {
+                return ViewOp.RenameDir(source, Pick(empty));
+            }
+            var parents = view.Dirs.Where(Outside).ToList();
+            if (parents.Count == 0)
+            {
+                return null;
+            }
+            string parent = Chance(50) && Outside(Parent(source)) ? Parent(source) : Pick(parents);
+            return ViewOp.RenameDir(source, NewPath(root, parent));
+        }
+
+        /// <summary>Moves whole arenas, or moves things into or out of the arenas.</summary>
+        private ViewOp? AcrossArenas(string root, ViewTree view, List<string> nonRoot)
+        {
+            string outside = "t" + _fresh++.ToString(CultureInfo.InvariantCulture);
+            var roots = _arenas.Where(view.Dirs.Contains).ToList();
+            var missing = _arenas.Where(a => Stat.TryLstat(Path.Combine(root, a)) is null).ToList();
+            switch (_random.Next(7))
+            {
+                case 6 when view.OutsideFiles.Count > 0:
+                    return ViewOp.Delete(Pick(view.OutsideFiles));
+                case 5 when missing.Count > 0 && view.Files.Count > 0:
+                    // A file becomes a missing arena's root: the arena is then a file, which shows nothing.
+                    return ViewOp.RenameFile(Pick(view.Files), Pick(missing));
+                case 0 when roots.Count > 0:
+                    // An arena's root moves away: into another arena, or outside them all.
+                    string arena = Pick(roots);
+                    var into = view.Dirs.Where(d => d != arena && !d.StartsWith(arena + "/", StringComparison.Ordinal)).ToList();
+                    return ViewOp.RenameDir(arena, into.Count > 0 && Chance(60) ? NewPath(root, Pick(into)) : outside);
+                case 1 when missing.Count > 0 && nonRoot.Count + view.OutsideDirs.Count > 0:
+                    // A directory becomes a missing arena's root.
+                    return ViewOp.RenameDir(Pick([.. nonRoot, .. view.OutsideDirs]), Pick(missing));
+                case 2 when view.OutsideDirs.Count + view.OutsideFiles.Count > 0 && view.Dirs.Count > 0:
+                    // Something from outside every arena moves in.
+                    bool dir = view.OutsideFiles.Count == 0 || (view.OutsideDirs.Count > 0 && Chance(50));
+                    string target = NewPath(root, Pick(view.Dirs));
+                    return dir ? ViewOp.RenameDir(Pick(view.OutsideDirs), target) : ViewOp.RenameFile(Pick(view.OutsideFiles), target);
+                case 3 when nonRoot.Count > 0:
+                    return ViewOp.RenameDir(Pick(nonRoot), outside);
+                case 4 when view.Files.Count > 0:
+                    return ViewOp.RenameFile(Pick(view.Files), outside);
+                default:
+                    return null;
+            }
+        }
+
+        private ViewOp? Mkdir(string root, ViewTree view)
+        {
+            var missing = _arenas.Where(a => Stat.TryLstat(Path.Combine(root, a)) is null).ToList();
+            if (missing.Count > 0 && (view.Dirs.Count == 0 || Chance(40)))
+            {
+                return ViewOp.Mkdir(Pick(missing));
+            }
+            return view.Dirs.Count > 0 ? ViewOp.Mkdir(NewPath(root, Pick(view.Dirs))) : null;
+        }
+
+        /// <summary>A name from the pool not yet taken in <paramref name="dir"/>, or a fresh one.</summary>
+        private string NewPath(string root, string dir)
+        {
+            for (int attempt = 0; attempt < 8; attempt++)
+            {
+                string path = dir + "/" + Pick(s_names);
+                if (Stat.TryLstat(Path.Combine(root, path)) is null)
+                {
+                    return path;
+                }
+            }
+            return dir + "/n" + _fresh++.ToString(CultureInfo.InvariantCulture);
+        }
+
+        private static string Parent(string path) => path[..path.LastIndexOf('/')];
+    }
+
+    /// <summary>
+    /// The directories and regular files of a merged view, relative to its root: those of the
+    /// arenas, and apart those outside every arena (which can be moved in or out).
+    /// </summary>
+    private sealed record ViewTree(List<string> Dirs, List<string> EmptyDirs, List<string> Files, List<string> OutsideDirs, List<string> OutsideFiles)
+    {
+        public List<string> All => [.. Dirs, .. Files];
+
+        public static ViewTree Read(string root, string[] arenas)
+        {
+            var tree = new ViewTree([], [], [], [], []);
+            foreach (string arena in arenas)
+            {
+                if (Stat.TryLstat(Path.Combine(root, arena)) is { Kind: FileKind.Directory })
+                {
+                    tree.Walk(root, arena, tree.Dirs, tree.Files);
+                }
+            }
+            foreach (string name in Directory.GetFileSystemEntries(root).Select(e => Path.GetFileName(e)).Order(StringComparer.Ordinal))
+            {
+                // An arena whose root is a file (moved there) counts as outside: it shows no files.
+                if (!arenas.Contains(name) || !tree.Dirs.Contains(name))
+                {
+                    tree.Walk(root, name, tree.OutsideDirs, tree.OutsideFiles);
+                }
+            }
+            return tree;
+        }
+
+        private void Walk(string root, string path, List<string> dirs, List<string> files)
+        {
+            string full = Path.Combine(root, path);
+            switch (Stat.TryLstat(full)?.Kind)
+            {
+                case FileKind.Directory:
+                    dirs.Add(path);
+                    var children = Directory.GetFileSystemEntries(full).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+                    if (children.Count == 0 && path.Contains('/', StringComparison.Ordinal) && dirs == Dirs)
+                    {
+                        EmptyDirs.Add(path);
+                    }
+                    foreach (string? child in children)
+                    {
+                        Walk(root, path + "/" + child, dirs, files);
+                    }
+                    break;
+                case FileKind.Regular:
+                    files.Add(path);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs one sequence on a fresh store: applies the operations through the merged view,
+    /// scans where asked, and after every scan checks that the history replayed onto the
+    /// lower tree gives the merged view; at the end scans, checks, and checks that a second
+    /// scan finds nothing.
+    /// </summary>
+    private sealed class Runner
+    {
+        private readonly string[] _arenas;
+        private readonly LowerSpec _lower;
+        private readonly bool _lenient;
+        private readonly List<(ViewOp Op, string? Note)> _log = [];
+        private readonly Dictionary<BlobHash, string> _labels = [];
+        private List<Notification> _history = [];
+
+        /// <param name="lenient">Skip operations that fail (a shrunk sequence may refer to what is no longer there); otherwise only EXDEV is skipped.</param>
+        public Runner(string[] arenas, LowerSpec lower, bool lenient)
+        {
+            _arenas = arenas;
+            _lower = lower;
+            _lenient = lenient;
+        }
+
+        /// <summary>True when the run ended with an exception rather than a broken property.</summary>
+        public bool Crashed { get; private set; }
+
+        /// <summary>The operations that took effect, in order.</summary>
+        public List<ViewOp> Applied => _log.Where(e => e.Note is null).Select(e => e.Op).ToList();
+
+        /// <summary>Runs the sequence <paramref name="next"/> yields (null ends it); returns why the property failed, or null.</summary>
+        public string? Run(Func<OverlayStore, int, ViewOp?> next)
+        {
+            using var store = new OverlayStore(_arenas, _lower.Build);
+            string stage = "before the first operation";
+            try
+            {
+                for (int step = 0; next(store, step) is { } op; step++)
+                {
+                    stage = $"at operation {step + 1} ({op})";
+                    if (Do(store, op) is { } note)
+                    {
+                        _log.Add((op, note));
+                        continue;
+                    }
+                    _log.Add((op, null));
+                    if (op.Kind is ViewOpKind.Scan or ViewOpKind.Remount && Check(store) is { } failure)
+                    {
+                        return $"{stage}: {failure}";
+                    }
+                }
+                stage = "at the final scan";
+                store.Scan();
+                if (Check(store) is { } last)
+                {
+                    return $"{stage}: {last}";
+                }
+                stage = "at the second final scan";
+                int length = store.History().Count;
+                var second = store.Scan();
+                _history = store.History();
+                if (second.Added + second.Updated + second.Removed != 0 || second.Hashed != 0 || _history.Count != length)
+                {
+                    return $"{stage}: a scan right after a scan must find nothing, yet: {second}; the history grew from {length} to {_history.Count}";
+                }
+                return null;
+            }
+            catch (Exception e)
+            {
+                Crashed = true;
+                return $"{stage}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}";
+            }
+        }
+
+        /// <summary>Does <paramref name="op"/>; returns why it was skipped, or null when it took effect.</summary>
+        private string? Do(OverlayStore store, ViewOp op)
+        {
+            switch (op.Kind)
+            {
+                case ViewOpKind.Scan:
+                    store.Scan();
+                    return null;
+                case ViewOpKind.Remount:
+                    store.Unmount();
+                    store.Scan();
+                    store.Mount();
+                    return null;
+            }
+            try
+            {
+                op.Apply(store.View);
+                return null;
+            }
+            catch (LinuxException e) when (e.Errno == Exdev)
+            {
+                // Overlay could not represent it (it should not happen with redirect_dir=on): skipped, and said so in the log.
+                return "skipped: EXDEV";
+            }
+            catch (Exception e) when (_lenient && e is IOException or UnauthorizedAccessException)
+            {
+                return "skipped: " + e.Message;
+            }
+        }
+
+        private const int Exdev = 18;
+
+        /// <summary>Compares, per arena, the merged view with the history replayed onto the lower tree.</summary>
+        private string? Check(OverlayStore store)
+        {
+            _history = store.History();
+            if (!store.IsMounted)
+            {
+                return null;
+            }
+            var problems = new StringBuilder();
+            foreach (string name in _arenas)
+            {
+                var arena = ArenaName.Parse(name);
+                var indexes = _history.Where(n => n.Arena == arena).Select(n => n.Index).ToList();
+                if (!indexes.SequenceEqual(Enumerable.Range(1, indexes.Count).Select(i => (long)i)))
+                {
+                    problems.AppendLine(CultureInfo.InvariantCulture, $"history indexes of {name} are not 1..n: {string.Join(",", indexes)}");
+                }
+                var view = Label(Tree.Files(store.InView(name)), store.InView(name));
+                var start = Label(Tree.Files(Path.Combine(store.Lower, name)), Path.Combine(store.Lower, name));
+                SortedDictionary<string, BlobHash> replayed;
+                try
+                {
+                    replayed = Tree.Replay(start, _history, arena);
+                }
+                catch (XunitException e)
+                {
+                    problems.AppendLine(CultureInfo.InvariantCulture, $"arena {name}: {e.Message}");
+                    continue;
+                }
+                foreach (string path in view.Keys.Union(replayed.Keys).Order(StringComparer.Ordinal))
+                {
+                    bool shown = view.TryGetValue(path, out var shownBlob);
+                    bool said = replayed.TryGetValue(path, out var saidBlob);
+                    if (shown != said || shownBlob != saidBlob)
+                    {
+                        problems.AppendLine(CultureInfo.InvariantCulture,
+                            $"{name}/{path}: the merged view has {(shown ? LabelOf(shownBlob) : "nothing")}, the replayed history {(said ? LabelOf(saidBlob) : "nothing")}");
+                    }
+                }
+            }
+            return problems.Length == 0 ? null : problems.ToString();
+        }
+
+        private SortedDictionary<string, BlobHash> Label(SortedDictionary<string, BlobHash> files, string root)
+        {
+            foreach (var (path, blob) in files)
+            {
+                if (!_labels.ContainsKey(blob))
+                {
+                    byte[] bytes = File.ReadAllBytes(Path.Combine(root, path));
+                    string text = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 24));
+                    _labels[blob] = $"{blob.Hex[..8]} {Content.Literal(text)}{(bytes.Length > 24 ? $"... ({bytes.Length} bytes)" : "")}";
+                }
+            }
+            return files;
+        }
+
+        private string LabelOf(BlobHash? blob) => blob is not { } b ? "-" : _labels.TryGetValue(b, out string? label) ? label : b.Hex[..8];
+
+        /// <summary>The failure, the lower tree, the operation log and the history, for the assertion message.</summary>
+        public string Describe(string failure)
+        {
+            var text = new StringBuilder()
+                .AppendLine(CultureInfo.InvariantCulture, $"arenas: {string.Join(", ", _arenas)}")
+                .AppendLine(CultureInfo.InvariantCulture, $"lower: {_lower}")
+                .AppendLine("operations:");
+            for (int i = 0; i < _log.Count; i++)
+            {
+                var (op, note) = _log[i];
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {i + 1,3}. {op}{(note is null ? "" : $"   [{note}]")}");
+            }
+            text.AppendLine(CultureInfo.InvariantCulture, $"failure {failure}").AppendLine("history:");
+            foreach (var n in _history)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {n.Arena}#{n.Index} {n.Type} {n.Path} {(n.Blob is null ? "" : LabelOf(n.Blob))}{(n.OldBlob is null ? "" : $" (was {LabelOf(n.OldBlob)})")}");
+            }
+            return text.ToString();
+        }
+    }
+
+    /// <summary>Shrinks a failing sequence (delta debugging over operations, then lower entries, then contents).</summary>
+    private static class Shrinker
+    {
+        /// <param name="crashed">Whether the failure to keep is an exception (otherwise a broken property).</param>
+        public static string Shrink(string[] arenas, LowerSpec lower, List<ViewOp> ops, bool crashed, TimeSpan budget)
+        {
+            var clock = Stopwatch.StartNew();
+            int runs = 0;
+            bool Fails(LowerSpec l, List<ViewOp> o)
+            {
+                if (clock.Elapsed > budget)
+                {
+                    return false;
+                }
+                runs++;
+                var run = new Runner(arenas, l, lenient: true);
+                using var source = o.GetEnumerator();
+                return run.Run((_, _) => source.MoveNext() ? source.Current : null) is not null && run.Crashed == crashed;
+            }
+            if (!Fails(lower, ops))
+            {
+                return "shrinking: the sequence did not fail again when replayed (flaky?)";
+            }
+            for (int round = 0; round < 3; round++)
+            {
+                ops = MinimiseList(ops, o => Fails(lower, o));
+                lower = new LowerSpec(MinimiseList(lower.Entries.ToList(), e => Fails(new LowerSpec(e), ops)));
+                ops = SimplifyContents(ops, o => Fails(lower, o));
+            }
+            var final = new Runner(arenas, lower, lenient: true);
+            using (var source = ops.GetEnumerator())
+            {
+                string failure = final.Run((_, _) => source.MoveNext() ? source.Current : null) ?? "(did not fail on the last run)";
+                ops = final.Applied;
+                var text = new StringBuilder()
+                    .AppendLine(CultureInfo.InvariantCulture, $"shrunk in {clock.Elapsed.TotalSeconds:0.0} s ({runs} runs{(clock.Elapsed > budget ? ", budget exhausted" : "")}) to:")
+                    .Append(final.Describe(failure))
+                    .AppendLine("as a test:")
+                    .AppendLine(CultureInfo.InvariantCulture, $"AssertHolds([{string.Join(", ", arenas.Select(a => Content.Literal(a)))}], {lower.ToCode()},")
+                    .AppendLine(string.Join(",\n", ops.Select(o => "    " + o.ToCode())) + ");");
+                return text.ToString();
+            }
+        }
+
+        private static List<T> MinimiseList<T>(List<T> items, Func<List<T>, bool> fails)
+        {
+            int chunks = 2;
+            while (items.Count > 0)
+            {
+                int size = Math.Max(1, (items.Count + chunks - 1) / chunks);
+                bool removed = false;
+                for (int start = 0; start < items.Count; start += size)
+                {
+                    var candidate = items.Take(start).Concat(items.Skip(start + size)).ToList();
+                    if (fails(candidate))
+                    {
+                        items = candidate;
+                        chunks = Math.Max(chunks - 1, 2);
+                        removed = true;
+                        break;
+                    }
+                }
+                if (!removed)
+                {
+                    if (size == 1)
+                    {
+                        break;
+                    }
+                    chunks = Math.Min(chunks * 2, items.Count);
+                }
+            }
+            return items;
+        }
+
+        private static List<ViewOp> SimplifyContents(List<ViewOp> ops, Func<List<ViewOp>, bool> fails)
+        {
+            for (int i = 0; i < ops.Count; i++)
+            {
+                if (ops[i].Data is { } data && ops[i].Kind != ViewOpKind.SetXattr && (data.Repeat > 1 || data.Unit.Length > 4))
+                {
+                    var candidate = ops.ToList();
+                    candidate[i] = ops[i] with { Data = new Content("w" + i.ToString(CultureInfo.InvariantCulture)) };
+                    if (fails(candidate))
+                    {
+                        ops = candidate;
+                    }
+                }
+            }
+            return ops;
+        }
+    }
+
+    [Fact]
+    public void RenamedLocalFile_RewrittenWithMtimeSetBack_IsUpdated() =>
+        AssertHolds(["docs"], LowerSpec.Of(("docs/x", "lower")),
+            ViewOp.Create("docs/a", "one"), ViewOp.Scan(),
+            ViewOp.RenameFile("docs/a", "docs/b"), ViewOp.OverwriteKeepingMTime("docs/b", "TWO"));
+
+    [Fact]
+    public void HardLinkedFile_RewrittenWithMtimeSetBack_IsUpdated() =>
+        AssertHolds(["docs"], LowerSpec.Of(("docs/x", "lower")),
+            ViewOp.Create("docs/a", "one"), ViewOp.Link("docs/a", "docs/b"), ViewOp.Scan(),
+            ViewOp.OverwriteKeepingMTime("docs/b", "TWO"));
+}
