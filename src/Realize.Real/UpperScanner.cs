@@ -114,7 +114,10 @@ public sealed class UpperScanner
         // Paths that changed while read: left as they are until the next scan.
         private readonly HashSet<string> _unsettled = new(StringComparer.Ordinal);
 
-        // (inode, size, mtime) -> blob of files in real/, to recognise a moved file without hashing it.
+        // Keeps the scan's short-lived garbage small.
+        private GarbageBound _garbage = GarbageBound.Start();
+
+        // (inode, size, mtime, ctime) -> path and blob of files in real/: the files of a moved directory, or hard links, need no hashing.
         private Dictionary<(ulong, long, FileTime, FileTime?), (string Path, BlobHash Blob)>? _byInode;
 
         public ArenaScan(UpperScanner owner, ArenaName arena, Counts counts, IProgress<long>? progress)
@@ -124,6 +127,7 @@ public sealed class UpperScanner
             _counts = counts;
             _progress = progress;
             _rows = owner._index.LoadFiles(arena);
+            _garbage.Check();
         }
 
         public void Run()
@@ -168,7 +172,6 @@ public sealed class UpperScanner
                 }
                 upperNames?.Add(name);
                 string path = Names.Join(mergedDir, name);
-                string full = upperDir + "/" + name;
                 if (Stat.TryLstatAt(directory, entry.NameBytes) is not { } status)
                 {
                     continue;
@@ -176,6 +179,7 @@ public sealed class UpperScanner
                 switch (status.Kind)
                 {
                     case FileKind.Directory:
+                        string full = upperDir + "/" + name;
                         string? source = ChildLowerSource(full, lowerDir, name);
                         _covers[path] = source;
                         if (source != Baseline(path))
@@ -185,7 +189,7 @@ public sealed class UpperScanner
                         Walk(full, path, source);
                         break;
                     case FileKind.Regular:
-                        ExamineFile(full, path, lowerDir, name, status);
+                        ExamineFile(upperDir, path, lowerDir, name, status);
                         break;
                     case FileKind.CharDevice when status.IsWhiteoutDevice:
                         _cut.Add(path);
@@ -193,7 +197,7 @@ public sealed class UpperScanner
                         break;
                     default:
                         _counts.Skipped++;
-                        Log.SkippedSpecial(_owner._logger, full, status.Kind);
+                        Log.SkippedSpecial(_owner._logger, upperDir + "/" + name, status.Kind);
                         _cut.Add(path);
                         _baselineRoots.Add(path);
                         break;
@@ -206,12 +210,12 @@ public sealed class UpperScanner
             }
         }
 
-        private void ExamineFile(string full, string path, string? lowerDir, string name, FileStatus status)
+        private void ExamineFile(string upperDir, string path, string? lowerDir, string name, FileStatus status)
         {
             _counts.Files++;
-            if ((_counts.Files & 1023) == 0)
+            if ((_counts.Files & 255) == 0)
             {
-                BoundGarbage();
+                _garbage.Check();
                 _progress?.Report(_counts.Files);
             }
             if (_rows.TryGetValue(path, out var row) && row.Source != FileSource.Tombstone
@@ -222,6 +226,7 @@ public sealed class UpperScanner
                 _unchanged.Add(row);
                 return;
             }
+            string full = upperDir + "/" + name;
             if (status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
             {
                 _cut.Add(path);
@@ -417,17 +422,9 @@ public sealed class UpperScanner
             Flush(notifications, rowChanges);
         }
 
-        /// <summary>
-        /// A young-generation collection every few thousand files. The GC sizes its young
-        /// generation from the CPU cache, which this kind of VM does not report, and then lets
-        /// some 100 MB of a scan's short-lived garbage pile up before collecting: that, not the
-        /// data kept, set the peak memory of a scan of 100,000 files.
-        /// </summary>
-        private static void BoundGarbage() => GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
-
         private void Flush(List<PendingNotification> notifications, List<RowChange> rowChanges)
         {
-            BoundGarbage();
+            _garbage.Check();
             if (notifications.Count > 0 || rowChanges.Count > 0)
             {
                 _owner._index.Commit(_arena, notifications, rowChanges);

@@ -77,8 +77,13 @@ public sealed class IndexDb : IDisposable
         using var command = Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena");
         command.Parameters.AddWithValue("$arena", arena.Value);
         using var reader = command.ExecuteReader();
+        var garbage = GarbageBound.Start();
         while (reader.Read())
         {
+            if ((rows.Count & 1023) == 0)
+            {
+                garbage.Check();
+            }
             rows[reader.GetString(0)] = new IndexedFile(
                 ReadBlob(reader, 1),
                 reader.IsDBNull(2) ? null : reader.GetInt64(2),
@@ -338,7 +343,7 @@ public sealed class IndexDb : IDisposable
         }
         // Into one reused buffer: loading 100,000 rows allocates no array per blob.
         long length = reader.GetBytes(ordinal, 0, _blobBuffer, 0, _blobBuffer.Length);
-        return length == 32 && reader.GetBytes(ordinal, 0, null, 0, 0) == 32
+        return length == 32
             ? BlobHash.FromBytes(_blobBuffer)
             : throw new InvalidDataException("index.db holds a damaged blob hash: remove index.db and run 'realize scan' again");
     }

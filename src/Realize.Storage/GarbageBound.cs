@@ -1,0 +1,26 @@
+namespace Realize.Storage;
+
+/// <summary>
+/// A young-generation collection once a thread has allocated 8 MB since the last one. The GC
+/// sizes its young generation from the CPU cache, which this kind of VM does not report, and
+/// then lets some 100 MB of short-lived garbage pile up before collecting: that, not the data
+/// kept, set the peak memory of a scan of 100,000 files. Used on the scan's hot paths.
+/// </summary>
+public struct GarbageBound
+{
+    private const long Budget = 8 * 1024 * 1024;
+    private long _mark;
+
+    /// <summary>Starts counting from what this thread has allocated so far.</summary>
+    public static GarbageBound Start() => new() { _mark = GC.GetAllocatedBytesForCurrentThread() };
+
+    /// <summary>Collects when this thread has allocated more than the budget since the last call that did.</summary>
+    public void Check()
+    {
+        if (GC.GetAllocatedBytesForCurrentThread() - _mark > Budget)
+        {
+            GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
+            _mark = GC.GetAllocatedBytesForCurrentThread();
+        }
+    }
+}
