@@ -32,15 +32,14 @@ public static class Cli
         {
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (!verbose && e is RealizeException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException)
+        catch (Exception e) when (e is RealizeException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException
+            or System.Data.Common.DbException or System.Net.Sockets.SocketException)
         {
             error.WriteLine($"realize: {OneLine(e.Message)}");
-            return 1;
-        }
-        catch (Exception e) when (verbose && e is RealizeException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException)
-        {
-            error.WriteLine($"realize: {OneLine(e.Message)}");
-            error.WriteLine(e);
+            if (verbose)
+            {
+                error.WriteLine(e);
+            }
             return 1;
         }
         catch (Exception e)

@@ -127,6 +127,9 @@ internal static class Commands
                 output.WriteLine(answer.Summary ?? throw new RealizeException($"the daemon could not scan: {answer.Error}"));
                 return 0;
             }
+            Directory.CreateDirectory(store.RunDir);
+            using var indexLock = ProcessLock.TryAcquire(Daemon.Daemon.IndexLockPath(store), out int holder)
+                ?? throw new RealizeException($"another realize process (pid {holder}) is writing this store's index: try again in a moment");
             using var loggers = LoggerFactory.Create(builder => builder
                 .AddSimpleConsole(o => o.SingleLine = true)
                 .SetMinimumLevel(parsed.GetValue(options.Verbose) ? LogLevel.Debug : LogLevel.Warning));

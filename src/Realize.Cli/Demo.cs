@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging.Abstractions;
 using Realize.Core;
+using Realize.Linux;
 using Realize.Real;
 using Realize.Storage;
 
@@ -22,6 +23,10 @@ internal static class Demo
 
     private static int Run(TextWriter output, bool keep)
     {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new RealizeException("the demo mounts an overlay and needs root: run 'sudo realize demo'");
+        }
         string top = Directory.CreateTempSubdirectory("realize-demo-").FullName;
         string lower = Path.Combine(top, "lower");
         string view = Path.Combine(top, "view");
@@ -31,11 +36,30 @@ internal static class Demo
         Write(Path.Combine(lower, "photos", "cat.txt"), "(a picture of a cat)\n");
 
         output.WriteLine($"# demo store in {top}");
+        bool mounted = false;
+        try
+        {
+            Show(output, top, lower, view, keep, ref mounted);
+        }
+        finally
+        {
+            // Never recurse into a view that failed to unmount.
+            if ((!keep || !mounted) && Mounts.FindMount(view) is null)
+            {
+                Directory.Delete(top, recursive: true);
+            }
+        }
+        return 0;
+    }
+
+    private static void Show(TextWriter output, string top, string lower, string view, bool keep, ref bool kept)
+    {
         var store = Store.Create(Path.Combine(top, "store"), new StoreConfig { Mount = view, Lower = lower });
         output.WriteLine($"# peer ID {store.LoadPeerId()}");
         store.SaveConfig(store.Config with { Arenas = [new ArenaConfig(ArenaName.Parse("docs")), new ArenaConfig(ArenaName.Parse("photos"))] });
         MergedView.Mount(store);
         bool mounted = true;
+        kept = keep;
         try
         {
             output.WriteLine($"# merged view at {view}: changes made through it");
@@ -67,11 +91,6 @@ internal static class Demo
                 MergedView.Unmount(store);
             }
         }
-        if (!keep)
-        {
-            Directory.Delete(top, recursive: true);
-        }
-        return 0;
     }
 
     private static void Step(TextWriter output, string shell, Action action)

@@ -15,7 +15,13 @@ public sealed record ControlResponse(DaemonStatus? Status = null, string? Summar
 public static class ControlClient
 {
     /// <summary>The control socket of a store.</summary>
-    public static string SocketPath(Store store) => Path.Combine(store.RunDir, "control.sock");
+    public static string SocketPath(Store store)
+    {
+        string path = Path.Combine(store.RunDir, "control.sock");
+        // sun_path holds 108 bytes with its NUL.
+        return Encoding.UTF8.GetByteCount(path) < 108 ? path
+            : throw new RealizeException($"the store path {store.Root} is too long for its control socket (over 90 bytes): use a shorter --store");
+    }
 
     /// <summary>Sends one request; null when no daemon is listening.</summary>
     public static async Task<ControlResponse?> SendAsync(Store store, ControlRequest request, CancellationToken cancellation = default)

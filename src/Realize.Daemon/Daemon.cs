@@ -53,10 +53,16 @@ public sealed partial class Daemon : IDisposable
         var processLock = ProcessLock.TryAcquire(Path.Combine(store.RunDir, "daemon.lock"), out int holder)
             ?? throw new RealizeException($"realize up is already running for {store.Root} (pid {holder}): stop it first (kill {holder})");
         using var daemon = new Daemon(store, options, loggers.CreateLogger("realize"), processLock);
+        // The index is the daemon's while it runs: a 'realize scan' in between would record changes twice.
+        using var indexLock = ProcessLock.TryAcquire(IndexLockPath(store), out holder)
+            ?? throw new RealizeException($"a 'realize scan' (pid {holder}) is running on {store.Root}: let it finish, then start again");
         await daemon.RunAsync(stop);
     }
 
     public void Dispose() => _lock.Dispose();
+
+    /// <summary>The lock whoever writes the index holds: the daemon, or a 'realize scan' without one.</summary>
+    public static string IndexLockPath(Store store) => Path.Combine(store.RunDir, "index.lock");
 
     private async Task RunAsync(CancellationToken stop)
     {
@@ -106,6 +112,21 @@ public sealed partial class Daemon : IDisposable
         {
             _wakeLoop = watcher.Wake;
         }
+        try
+        {
+            Watch(index, arenas, scanner, watcher, stop);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _wakeLoop = null;
+            }
+        }
+    }
+
+    private void Watch(IndexDb index, ArenaName[] arenas, UpperScanner scanner, TreeWatcher watcher, CancellationToken stop)
+    {
         var catchUp = scanner.Scan(arenas);
         LogScanned(_logger, "catch-up", catchUp.ToString());
         Publish(index, arenas, watcher, 0, catchUp.Skipped);
@@ -152,7 +173,7 @@ public sealed partial class Daemon : IDisposable
             {
                 ready = arenas;
             }
-            if (ready.Length > 0)
+            if (ready.Length > 0 || requests.Count > 0)
             {
                 foreach (var arena in ready)
                 {
@@ -174,6 +195,14 @@ public sealed partial class Daemon : IDisposable
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
                 {
                     RecordError(e.Message);
+                    if (!stopping)
+                    {
+                        // Try again later; a change must not wait for the next restart.
+                        foreach (var arena in ready)
+                        {
+                            due[arena] = now + (5 * Stopwatch.Frequency);
+                        }
+                    }
                     foreach (var request in requests)
                     {
                         request.TrySetException(e);
@@ -289,8 +318,9 @@ public sealed partial class Daemon : IDisposable
                     _ => new ControlResponse(Error: $"unknown request '{request?.Command}'"),
                 };
             }
-            catch (Exception e) when (e is JsonException or IOException or OperationCanceledException)
+            catch (Exception e)
             {
+                // The boundary: whatever went wrong is the client's answer, never a silent close.
                 response = new ControlResponse(Error: e.Message);
             }
             byte[] answer = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(response, ControlJson.Default.ControlResponse) + "\n");
@@ -316,15 +346,13 @@ public sealed partial class Daemon : IDisposable
     private Task<string> RequestScanAsync(CancellationToken stop)
     {
         var request = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Action? wakeLoop;
         lock (_gate)
         {
             _scanRequests.Enqueue(request);
-            wakeLoop = _wakeLoop;
+            // Under the lock: the loop clears it before its watcher is disposed.
+            _wakeLoop?.Invoke();
         }
-        wakeLoop?.Invoke();
-        stop.Register(() => request.TrySetCanceled());
-        return request.Task;
+        return request.Task.WaitAsync(stop);
     }
 
     private void UnmountPatiently()
@@ -343,7 +371,10 @@ public sealed partial class Daemon : IDisposable
             }
             catch (RealizeException e)
             {
-                LogError(_logger, e.Message);
+                // Still busy: detach it, so that the view goes once the last user leaves. Writes
+                // made meanwhile still land in real/ and the next catch-up scan finds them.
+                LogError(_logger, e.Message + "; detaching it");
+                Mounts.Unmount(_store.Config.Mount!, detach: true);
                 return;
             }
         }

@@ -78,7 +78,14 @@ public sealed class DirectoryHandle : SafeHandle
                     {
                         continue;
                     }
-                    entries.Add(new DirectoryEntry(nameSpan[..(length + 1)].ToArray(), KindOf(type)));
+                    var kind = KindOf(type);
+                    byte[] nameBytes = nameSpan[..(length + 1)].ToArray();
+                    if (kind == FileKind.Unknown)
+                    {
+                        // DT_UNKNOWN (xfs without ftype, some FUSE filesystems): ask the inode.
+                        kind = Stat.TryLstatAt(this, nameBytes)?.Kind ?? FileKind.Unknown;
+                    }
+                    entries.Add(new DirectoryEntry(nameBytes, kind));
                 }
             }
         }

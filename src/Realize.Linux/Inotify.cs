@@ -135,8 +135,24 @@ public sealed class Inotify : IDisposable
     /// <summary>Makes a blocked or the next <see cref="Read"/> return at once.</summary>
     public unsafe void Wake()
     {
-        ulong one = 1;
-        _ = Interop.write(_wake.Fd, (byte*)&one, 8);
+        bool added = false;
+        try
+        {
+            _wake.DangerousAddRef(ref added);
+            ulong one = 1;
+            _ = Interop.write(_wake.Fd, (byte*)&one, 8);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed: nothing is waiting.
+        }
+        finally
+        {
+            if (added)
+            {
+                _wake.DangerousRelease();
+            }
+        }
     }
 
     public void Dispose()

@@ -53,7 +53,11 @@ public sealed class LowerLayer
         }
         var blob = ContentHasher.HashFile(Full(path));
         Hashed++;
-        _index.PutLowerBlob(path, new LowerBlob(status.Size, status.MTime, status.Inode, blob));
+        if (Stat(path) is { } after && after.Size == status.Size && after.MTime == status.MTime && after.Inode == status.Inode && after.CTime == status.CTime)
+        {
+            // Cached only when the file held still while it was read.
+            _index.PutLowerBlob(path, new LowerBlob(status.Size, status.MTime, status.Inode, blob));
+        }
         return new LowerFile(blob, status.Size, status.MTime);
     }
 

@@ -189,7 +189,15 @@ public sealed class UpperScanner
                         Walk(full, path, source);
                         break;
                     case FileKind.Regular:
-                        ExamineFile(upperDir, path, lowerDir, name, status);
+                        try
+                        {
+                            ExamineFile(upperDir, path, lowerDir, name, status);
+                        }
+                        catch (IOException e) when (Vanished(e))
+                        {
+                            // Gone while examined (an editor's temporary file): its row stays until the next look.
+                            _unsettled.Add(path);
+                        }
                         break;
                     case FileKind.CharDevice when status.IsWhiteoutDevice:
                         _cut.Add(path);
@@ -296,7 +304,7 @@ public sealed class UpperScanner
                 {
                     status = Stat.TryLstat(full) ?? status;
                 }
-                catch (FileNotFoundException)
+                catch (IOException e) when (Vanished(e))
                 {
                     return null;
                 }
@@ -497,6 +505,9 @@ public sealed class UpperScanner
             }
             return parentLower is null ? null : Names.Join(parentLower, target);
         }
+
+        private static bool Vanished(IOException e) =>
+            e is FileNotFoundException or DirectoryNotFoundException or LinuxException { Errno: Errno.ENOENT or Errno.ENOTDIR };
 
         private string Baseline(string path) => Baseline(_arena, path);
 

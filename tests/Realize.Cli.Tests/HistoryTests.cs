@@ -177,15 +177,28 @@ public sealed class HistoryTests : IDisposable
     }
 
     [Fact]
-    public void UnexpectedError_WithVerbose_ExitsWithTheReportCode_AndATrace()
+    public void DamagedIndex_IsOneLine_AndWithVerbose_AlsoATrace()
     {
         foreach (string file in Directory.GetFiles(_store.StoreDir, "index.db*"))
         {
             File.Delete(file);
         }
         File.WriteAllBytes(Path.Combine(_store.StoreDir, "index.db"), Enumerable.Repeat((byte)'x', 8192).ToArray());
-        var result = _store.Run("--verbose", "history");
-        Assert.Equal(70, result.ExitCode);
-        Assert.StartsWith("realize: unexpected error", result.Error, StringComparison.Ordinal);
+        Assert.Contains("not a database", _store.Run("history").AssertFailsWithOneLine(), StringComparison.Ordinal);
+        var verbose = _store.Run("--verbose", "history");
+        Assert.Equal(1, verbose.ExitCode);
+        Assert.StartsWith("realize: ", verbose.Error, StringComparison.Ordinal);
+        Assert.Contains("   at ", verbose.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_WhileAnotherProcessWritesTheIndex_RefusesWithOneLine()
+    {
+        var store = Storage.Store.Open(_store.StoreDir);
+        using (Linux.ProcessLock.TryAcquire(Daemon.Daemon.IndexLockPath(store), out _))
+        {
+            Assert.Contains("try again", _store.Run("scan").AssertFailsWithOneLine(), StringComparison.Ordinal);
+        }
+        _store.Run("scan").AssertSucceeds();
     }
 }

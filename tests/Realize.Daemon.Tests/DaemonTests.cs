@@ -136,6 +136,27 @@ public sealed class DaemonTests : IDisposable
         await Task.CompletedTask;
     }
 
+    [Fact]
+    public async Task ScanRequest_IsAnswered_EvenWithoutArenas()
+    {
+        _store.SaveConfig(_store.Config with { Arenas = [] });
+        await StartAsync();
+        var answer = await ControlClient.SendAsync(_store, new ControlRequest("scan")).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.StartsWith("scanned 0 arenas", answer?.Summary, StringComparison.Ordinal);
+        await StopAsync();
+    }
+
+    [Fact]
+    public async Task Daemon_IsRefused_WhileAScanHoldsTheIndex()
+    {
+        using (ProcessLock.TryAcquire(Daemon.IndexLockPath(_store), out _))
+        {
+            var e = await Assert.ThrowsAsync<RealizeException>(() => Daemon.RunAsync(_store, new DaemonOptions(), NullLoggerFactory.Instance, CancellationToken.None));
+            Assert.Contains("realize scan", e.Message, StringComparison.Ordinal);
+        }
+        Assert.Null(Mounts.FindMount(_store.Config.Mount!));
+    }
+
     private void MergedViewMount() => Real.MergedView.Mount(_store);
 
     public void Dispose()
