@@ -86,6 +86,11 @@ internal static class Commands
                 Directory.CreateDirectory(Path.Combine(mount, arena.Value));
             }
             output.WriteLine($"arena '{arena}' added");
+            if (ControlClient.SendAsync(store, new ControlRequest("status")).GetAwaiter().GetResult() is not null)
+            {
+                // The daemon reads the arenas when it starts.
+                output.WriteLine("realize up is running: restart it to watch the new arena");
+            }
             return 0;
         });
         return new Command("arena", "Manage arenas") { add };
