@@ -66,7 +66,8 @@ internal static class Commands
     private static Command Arena(GlobalOptions options, TextWriter output)
     {
         var name = new Argument<string>("NAME") { Description = "The arena's name: letters, digits, '.', '_' and '-'" };
-        var add = new Command("add", "Declare an arena: a top-level directory of the merged view") { name };
+        var plainPath = new Option<string?>("--path") { Description = "Share this directory as it is (a plain-directory arena, no overlay)", HelpName = "DIR" };
+        var add = new Command("add", "Declare an arena: a top-level directory of the merged view, or with --path a plain directory") { name, plainPath };
         add.SetAction(parsed =>
         {
             var store = options.OpenStore(parsed);
@@ -79,8 +80,13 @@ internal static class Commands
             {
                 throw new RealizeException($"the arena '{arena}' is already declared in {store.ConfigPath}");
             }
-            store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(arena)] });
-            if (store.Config.Mount is { } mount && Mounts.IsMountPoint(mount))
+            string? directory = parsed.GetValue(plainPath) is { } given ? Path.GetFullPath(given) : null;
+            if (directory is not null && !Directory.Exists(directory))
+            {
+                throw new RealizeException($"{directory} is not a directory: create it, or give the directory to share");
+            }
+            store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(arena, directory)] });
+            if (directory is null && store.Config.Mount is { } mount && Mounts.IsMountPoint(mount))
             {
                 // Through the merged view, so overlay records it properly.
                 Directory.CreateDirectory(Path.Combine(mount, arena.Value));
@@ -139,9 +145,8 @@ internal static class Commands
                 .AddSimpleConsole(o => o.SingleLine = true)
                 .SetMinimumLevel(parsed.GetValue(options.Verbose) ? LogLevel.Debug : LogLevel.Warning));
             using var index = store.OpenIndex();
-            var scanner = new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, loggers.CreateLogger("scan"));
             using var progress = Progress.ForTerminal(error, "scanning");
-            var summary = scanner.Scan(store.Config.Arenas.Where(a => a.PlainPath is null).Select(a => a.Name).ToArray(), progress);
+            var summary = StoreScan.Run(store, index, loggers.CreateLogger("scan"), progress);
             progress?.Done();
             output.WriteLine(summary);
             return 0;

@@ -102,7 +102,7 @@ public sealed partial class Daemon : IDisposable
     private void WatchLoop(CancellationToken stop)
     {
         using var index = _store.OpenIndex();
-        var arenas = _store.Config.Arenas.Where(a => a.PlainPath is null).Select(a => a.Name).ToArray();
+        var arenas = StoreScan.OverlayArenas(_store.Config);
         var scanner = new UpperScanner(_store.RealDir, new LowerLayer(_store.Config.Lower, index), index, _logger);
         using var watcher = new TreeWatcher(_store.RealDir, _logger);
         // Watch before the catch-up scan, so nothing changed during it is missed.

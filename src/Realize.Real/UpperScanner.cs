@@ -10,6 +10,11 @@ namespace Realize.Real;
 /// <summary>What a scan did, for its one-line summary.</summary>
 public sealed record ScanSummary(int Arenas, long Files, int Added, int Updated, int Removed, int Skipped, int Outside, int Hashed, TimeSpan Elapsed)
 {
+    /// <summary>The totals of two scans.</summary>
+    public static ScanSummary operator +(ScanSummary a, ScanSummary b) => new(
+        a.Arenas + b.Arenas, a.Files + b.Files, a.Added + b.Added, a.Updated + b.Updated, a.Removed + b.Removed,
+        a.Skipped + b.Skipped, a.Outside + b.Outside, a.Hashed + b.Hashed, a.Elapsed + b.Elapsed);
+
     /// <summary>The summary line printed by <c>realize scan</c>.</summary>
     public override string ToString() =>
         $"scanned {Arenas} arena{(Arenas == 1 ? "" : "s")}, {Files} file{(Files == 1 ? "" : "s")} in {Elapsed.TotalSeconds:0.00} s: " +
@@ -35,6 +40,9 @@ public sealed class UpperScanner
     private readonly IndexDb _index;
     private readonly ILogger _logger;
 
+    // Plain-directory arenas: arena -> its directory. Null when scanning the overlay's upper dir.
+    private readonly IReadOnlyDictionary<ArenaName, string>? _plainRoots;
+
     public UpperScanner(string realDir, LowerLayer lower, IndexDb index, ILogger logger)
     {
         _realDir = realDir;
@@ -43,13 +51,27 @@ public sealed class UpperScanner
         _logger = logger;
     }
 
+    private UpperScanner(IReadOnlyDictionary<ArenaName, string> plainRoots, IndexDb index, ILogger logger)
+        : this("", new LowerLayer(null, index), index, logger) => _plainRoots = plainRoots;
+
+    /// <summary>
+    /// A scanner of plain-directory arenas (DESIGN.md "without OverlayFS"): each directory is
+    /// shared as it is, over nothing, and no overlay attribute means anything in it.
+    /// </summary>
+    public static UpperScanner ForPlainDirectories(IReadOnlyDictionary<ArenaName, string> roots, IndexDb index, ILogger logger) =>
+        new(roots, index, logger);
+
+    private bool IsPlain => _plainRoots is not null;
+
+    private string RootOf(ArenaName arena) => _plainRoots is null ? Path.Combine(_realDir, arena.Value) : _plainRoots[arena];
+
     /// <summary>Scans every arena in <paramref name="arenas"/> and commits the history.</summary>
     /// <param name="progress">Told the number of files seen so far, now and then.</param>
     public ScanSummary Scan(IReadOnlyCollection<ArenaName> arenas, IProgress<long>? progress = null)
     {
         var clock = Stopwatch.StartNew();
         var totals = new ArenaScan.Counts();
-        int outside = CountOutside(arenas);
+        int outside = IsPlain ? 0 : CountOutside(arenas);
         int lowerHashedBefore = _lower.Hashed;
         foreach (var arena in arenas)
         {
@@ -132,11 +154,11 @@ public sealed class UpperScanner
 
         public void Run()
         {
-            string upperRoot = Path.Combine(_owner._realDir, _arena.Value);
+            string upperRoot = _owner.RootOf(_arena);
             var status = Stat.TryLstat(upperRoot);
             if (status is { Kind: FileKind.Directory })
             {
-                string? source = ChildLowerSource(upperRoot, "", _arena.Value);
+                string? source = _owner.IsPlain ? null : ChildLowerSource(upperRoot, "", _arena.Value);
                 _covers[""] = source;
                 if (source != _arena.Value)
                 {
@@ -180,7 +202,7 @@ public sealed class UpperScanner
                 {
                     case FileKind.Directory:
                         string full = upperDir + "/" + name;
-                        string? source = ChildLowerSource(full, lowerDir, name);
+                        string? source = _owner.IsPlain ? null : ChildLowerSource(full, lowerDir, name);
                         _covers[path] = source;
                         if (source != Baseline(path))
                         {
@@ -199,7 +221,7 @@ public sealed class UpperScanner
                             _unsettled.Add(path);
                         }
                         break;
-                    case FileKind.CharDevice when status.IsWhiteoutDevice:
+                    case FileKind.CharDevice when status.IsWhiteoutDevice && !_owner.IsPlain:
                         _cut.Add(path);
                         _baselineRoots.Add(path);
                         break;
@@ -235,7 +257,7 @@ public sealed class UpperScanner
                 return;
             }
             string full = upperDir + "/" + name;
-            if (status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
+            if (!_owner.IsPlain && status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
             {
                 _cut.Add(path);
                 _baselineRoots.Add(path);
@@ -243,7 +265,7 @@ public sealed class UpperScanner
             }
             // New or changed: the lower layer may hold a directory here that this file replaced.
             _baselineRoots.Add(path);
-            if (Xattr.Get(full, OverlayMetacopy) is not null)
+            if (!_owner.IsPlain && Xattr.Get(full, OverlayMetacopy) is not null)
             {
                 string? lowerPath = Redirect(full, lowerDir) ?? (lowerDir is null ? null : Names.Join(lowerDir, name));
                 if (lowerPath is null || _owner._lower.File(lowerPath) is not { } lower)
@@ -460,7 +482,7 @@ public sealed class UpperScanner
                         // A directory now stands at this path, or the directory above hides the lower layer.
                         return null;
                     }
-                    if (child != path && Stat.TryLstat(Path.Combine(_owner._realDir, _arena.Value, child!)) is { Kind: not FileKind.Directory })
+                    if (child != path && Stat.TryLstat(Path.Combine(_owner.RootOf(_arena), child!)) is { Kind: not FileKind.Directory })
                     {
                         // An unchanged file of real/ (not kept in _found) stands above this path.
                         return null;

@@ -72,4 +72,25 @@ public sealed class ArenaTests : IDisposable
 
         Assert.False(Directory.Exists(empty.StoreDir));
     }
+
+    [Fact]
+    public void AddWithPath_DeclaresAPlainArena_WhoseFilesAScanReports()
+    {
+        string photos = _store.Combine("photos");
+        Directory.CreateDirectory(photos);
+        File.WriteAllText(Path.Combine(photos, "cat.jpg"), "meow");
+        _store.Run("arena", "add", "photos", "--path", photos).AssertSucceeds();
+        Assert.Equal(photos, Store.Open(_store.StoreDir).Config.Arenas.Single().PlainPath);
+        Assert.Contains("1 added", _store.Run("scan").AssertSucceeds(), StringComparison.Ordinal);
+        string line = _store.Run("history", "photos", "--json").AssertSucceeds().Trim();
+        Assert.Contains("\"path\":\"cat.jpg\"", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddWithMissingPath_FailsWithOneLine_AndChangesNothing()
+    {
+        byte[] before = ConfigBytes();
+        Assert.Contains("not a directory", _store.Run("arena", "add", "photos", "--path", _store.Combine("missing")).AssertFailsWithOneLine(), StringComparison.Ordinal);
+        Assert.Equal(before, ConfigBytes());
+    }
 }
