@@ -70,14 +70,13 @@ internal static class Demo
             Step(output, "chmod 600 photos/cat.txt", () => File.SetUnixFileMode(Path.Combine(view, "photos", "cat.txt"), UnixFileMode.UserRead | UnixFileMode.UserWrite));
 
             using var index = store.OpenIndex();
-            var scanner = new UpperScanner(store.RealDir, new LowerLayer(lower, index), index, NullLogger.Instance);
-            output.WriteLine($"# realize scan: {scanner.Scan(store.Config.Arenas.Select(a => a.Name).ToArray())}");
+            output.WriteLine($"# realize scan: {StoreScan.Run(store, index, NullLogger.Instance)}");
             output.WriteLine("# realize history --json");
             foreach (var notification in index.ReadHistory(null))
             {
                 output.WriteLine(HistoryJson.Format(notification));
             }
-            output.WriteLine($"# a second scan adds nothing: {scanner.Scan(store.Config.Arenas.Select(a => a.Name).ToArray())}");
+            output.WriteLine($"# a second scan adds nothing: {StoreScan.Run(store, index, NullLogger.Instance)}");
             if (keep)
             {
                 mounted = false;

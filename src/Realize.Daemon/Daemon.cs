@@ -35,6 +35,9 @@ public sealed partial class Daemon : IDisposable
     private readonly Queue<string> _lastErrors = new();
     private readonly Queue<TaskCompletionSource<string>> _scanRequests = new();
     private DaemonStatus? _status;
+
+    // Arena counts as of the last scan; the watch loop alone writes it.
+    private ArenaStatus[] _arenaStatus = [];
     private Action? _wakeLoop;
 
     private Daemon(Store store, DaemonOptions options, ILogger logger, ProcessLock processLock)
@@ -129,7 +132,8 @@ public sealed partial class Daemon : IDisposable
     {
         var catchUp = scanner.Scan(arenas);
         LogScanned(_logger, "catch-up", catchUp.ToString());
-        Publish(index, arenas, watcher, 0, catchUp.Skipped);
+        CountArenas(index, arenas);
+        Publish(watcher, 0, catchUp.Skipped);
 
         var due = new Dictionary<ArenaName, long>();
         var names = arenas.ToDictionary(a => a.Value, StringComparer.Ordinal);
@@ -183,6 +187,7 @@ public sealed partial class Daemon : IDisposable
                 {
                     var summary = scanner.Scan(ready);
                     skipped = summary.Skipped;
+                    CountArenas(index, arenas);
                     if (summary.Added + summary.Updated + summary.Removed > 0)
                     {
                         LogScanned(_logger, "changes", summary.ToString());
@@ -209,7 +214,7 @@ public sealed partial class Daemon : IDisposable
                     }
                 }
             }
-            Publish(index, arenas, watcher, due.Count, skipped);
+            Publish(watcher, due.Count, skipped);
             if (stopping && due.Count == 0)
             {
                 return;
@@ -217,9 +222,12 @@ public sealed partial class Daemon : IDisposable
         }
     }
 
-    private void Publish(IndexDb index, ArenaName[] arenas, TreeWatcher watcher, int waiting, int skipped)
+    private void CountArenas(IndexDb index, ArenaName[] arenas) =>
+        _arenaStatus = arenas.Select(a => new ArenaStatus(a.Value, index.CountFiles(a), index.LastIndex(a))).ToArray();
+
+    private void Publish(TreeWatcher watcher, int waiting, int skipped)
     {
-        var arenaStatus = arenas.Select(a => new ArenaStatus(a.Value, index.CountFiles(a), index.LastIndex(a))).ToArray();
+        var arenaStatus = _arenaStatus;
         string? watchProblem = watcher.WatchLimitReached
             ? $"fs.inotify.max_user_watches ({ReadMaxWatches()}) is too low for this tree: raise it with 'sysctl fs.inotify.max_user_watches=1048576'"
             : null;

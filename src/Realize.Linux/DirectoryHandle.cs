@@ -28,7 +28,7 @@ public sealed class DirectoryHandle : SafeHandle
         if (fd < 0)
         {
             // ELOOP: the path is a symlink, which we never follow. Expected errors build no exception.
-            return Marshal.GetLastPInvokeError() is Interop.ENOENT or Interop.ENOTDIR or 40 ? null : throw LinuxException.FromLastError("open", path);
+            return Marshal.GetLastPInvokeError() is Interop.ENOENT or Interop.ENOTDIR or Interop.ELOOP ? null : throw LinuxException.FromLastError("open", path);
         }
         var handle = new DirectoryHandle();
         handle.SetHandle(fd);

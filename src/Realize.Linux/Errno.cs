@@ -11,4 +11,5 @@ public static class Errno
     public const int EINVAL = Interop.EINVAL;
     public const int ENODATA = Interop.ENODATA;
     public const int EOPNOTSUPP = Interop.EOPNOTSUPP;
+    public const int ENOSPC = Interop.ENOSPC;
 }

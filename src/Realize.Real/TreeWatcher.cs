@@ -127,7 +127,7 @@ public sealed class TreeWatcher : IDisposable
                 int watch = _inotify.AddWatch(full, Mask);
                 _directories[watch] = relative;
             }
-            catch (LinuxException e) when (e.Errno == 28)
+            catch (LinuxException e) when (e.Errno == Errno.ENOSPC)
             {
                 if (!WatchLimitReached)
                 {
@@ -160,18 +160,21 @@ public sealed class TreeWatcher : IDisposable
     {
         foreach (var (watch, directory) in _directories.ToArray())
         {
-            if (directory == from || directory.StartsWith(from + "/", StringComparison.Ordinal))
+            if (AtOrBelow(directory, from))
             {
                 _directories[watch] = to + directory[from.Length..];
             }
         }
     }
 
+    private static bool AtOrBelow(string directory, string root) =>
+        directory == root || directory.StartsWith(root + "/", StringComparison.Ordinal);
+
     private void Forget(string path)
     {
         foreach (var (watch, directory) in _directories.ToArray())
         {
-            if (directory == path || directory.StartsWith(path + "/", StringComparison.Ordinal))
+            if (AtOrBelow(directory, path))
             {
                 _inotify.RemoveWatch(watch);
                 _directories.Remove(watch);

@@ -104,7 +104,11 @@ public sealed class UpperScanner
     }
 
     /// <summary>What the merged view shows at a path: a file with this content.</summary>
-    private sealed record Merged(BlobHash Blob, long Size, FileTime MTime, ulong? Inode, FileSource Source, FileTime? CTime = null);
+    private sealed record Merged(BlobHash Blob, long Size, FileTime MTime, ulong? Inode, FileSource Source, FileTime? CTime = null)
+    {
+        /// <summary>A lower file showing through, with no entry of its own in real/.</summary>
+        public static Merged? Of(LowerFile? lower) => lower is null ? null : new(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower);
+    }
 
     /// <summary>The scan of one arena. Merged paths are relative to the arena ("" is its root); lower paths include the arena.</summary>
     private sealed class ArenaScan
@@ -350,10 +354,10 @@ public sealed class UpperScanner
                     _covers[path] = source;
                     MergeLowerOnly(path, source, []);
                 }
-                else if (entry.Kind == FileKind.Regular && _owner._lower.File(source) is { } lower)
+                else if (entry.Kind == FileKind.Regular && Merged.Of(_owner._lower.File(source)) is { } lower)
                 {
                     _counts.Files++;
-                    _found[path] = new Merged(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower);
+                    _found[path] = lower;
                 }
             }
         }
@@ -488,16 +492,12 @@ public sealed class UpperScanner
                         return null;
                     }
                     string rest = ancestor.Length == 0 ? path : path[(ancestor.Length + 1)..];
-                    return _owner._lower.File(Names.Join(lowerDir, rest)) is { } lower
-                        ? new Merged(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower)
-                        : null;
+                    return Merged.Of(_owner._lower.File(Names.Join(lowerDir, rest)));
                 }
                 if (ancestor.Length == 0)
                 {
                     // The upper dir says nothing of this arena: the lower layer shows through.
-                    return _owner._lower.File(Baseline(path)) is { } lower
-                        ? new Merged(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower)
-                        : null;
+                    return Merged.Of(_owner._lower.File(Baseline(path)));
                 }
                 child = ancestor;
                 ancestor = Names.Parent(ancestor);

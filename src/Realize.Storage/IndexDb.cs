@@ -101,18 +101,12 @@ public sealed class IndexDb : IDisposable
     /// </summary>
     public long Commit(ArenaName arena, IReadOnlyList<PendingNotification> notifications, IReadOnlyList<RowChange> rows)
     {
-        using var transaction = Begin();
-        try
+        return InTransaction(() =>
         {
             long last = Append(arena, notifications, rows);
             FlushLowerBlobs();
-            transaction.Commit();
             return last;
-        }
-        finally
-        {
-            _transaction = null;
-        }
+        });
     }
 
     /// <summary>Writes the lower-layer hashes found since the last commit, when there are any.</summary>
@@ -122,16 +116,11 @@ public sealed class IndexDb : IDisposable
         {
             return;
         }
-        using var transaction = Begin();
-        try
+        InTransaction(() =>
         {
             FlushLowerBlobs();
-            transaction.Commit();
-        }
-        finally
-        {
-            _transaction = null;
-        }
+            return 0;
+        });
     }
 
     private long Append(ArenaName arena, IReadOnlyList<PendingNotification> notifications, IReadOnlyList<RowChange> rows)
@@ -284,17 +273,12 @@ public sealed class IndexDb : IDisposable
         {
             return;
         }
-        using var transaction = Begin();
-        try
+        InTransaction(() =>
         {
             Execute(ReadSchema("001_index.sql"));
             Execute($"PRAGMA user_version = {SchemaVersion}");
-            transaction.Commit();
-        }
-        finally
-        {
-            _transaction = null;
-        }
+            return 0;
+        });
     }
 
     internal static string ReadSchema(string name)
@@ -311,7 +295,21 @@ public sealed class IndexDb : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private SqliteTransaction Begin() => _transaction = _connection.BeginTransaction();
+    /// <summary>Runs <paramref name="body"/> in a transaction that every command of this class joins.</summary>
+    private T InTransaction<T>(Func<T> body)
+    {
+        using var transaction = _transaction = _connection.BeginTransaction();
+        try
+        {
+            T result = body();
+            transaction.Commit();
+            return result;
+        }
+        finally
+        {
+            _transaction = null;
+        }
+    }
 
     private SqliteCommand Command(string sql)
     {

@@ -20,4 +20,5 @@ internal static partial class Interop
     internal const int ENODATA = 61;
     internal const int EOPNOTSUPP = 95;
     internal const int EPERM = 1;
+    internal const int ELOOP = 40;
 }
