@@ -206,9 +206,10 @@ internal static class Commands
             output.WriteLine($"daemon pid {status.Pid}, up since {status.Since:u}{(status.MergedView is null ? "" : $", merged view at {status.MergedView}")}");
             foreach (var arena in status.Arenas)
             {
-                output.WriteLine($"arena {arena.Name}: {arena.FilesIndexed} files indexed, history {arena.HistoryLength}");
+                output.WriteLine($"arena {arena.Name}{(arena.Path is null ? "" : $" (directory {arena.Path})")}: {arena.FilesIndexed} files indexed, history {arena.HistoryLength}");
             }
-            output.WriteLine($"waiting to settle: {status.Waiting}; skipped entries: {status.Skipped}; directories watched: {status.Watches}");
+            output.WriteLine($"waiting to settle: {status.Waiting}; skipped entries: {status.Skipped}; directories watched: {status.Watches}"
+                + $"{(status.Unwatched > 0 ? $" ({status.Unwatched} not watched)" : "")}; rescans after an inotify overflow: {status.Rescans}");
             if (status.WatchProblem is { } problem)
             {
                 output.WriteLine($"warning: {problem}");

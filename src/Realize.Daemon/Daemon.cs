@@ -15,15 +15,26 @@ public sealed record DaemonOptions
 {
     /// <summary>How long a path must be quiet before it is examined, unless it was just closed after writing.</summary>
     public TimeSpan SettleDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How often directories that the inotify watch limit left unwatched are rescanned.</summary>
+    public TimeSpan UnwatchedRescanInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Raise <c>fs.inotify.max_queued_events</c> to <see cref="QueuedEvents"/> when it is lower (needs root).</summary>
+    public bool RaiseQueueLimit { get; init; } = true;
+
+    /// <summary>The inotify queue length the daemon asks for: a burst of 300,000 new files fits without an overflow.</summary>
+    public int QueuedEvents { get; init; } = 1 << 20;
 }
 
 /// <summary>
 /// <c>realize up</c>: takes the store's lock, mounts the merged view, runs a catch-up scan,
-/// then watches <c>real/</c> with inotify and records changes once they are quiet. Stopping
-/// records what is pending and unmounts.
+/// then watches <c>real/</c> and the plain-directory arenas with inotify and examines each
+/// changed path once it is quiet. Stopping records what is pending and unmounts.
 /// </summary>
 public sealed partial class Daemon : IDisposable
 {
+    private const string QueueLimitFile = "/proc/sys/fs/inotify/max_queued_events";
+
     private readonly Store _store;
     private readonly DaemonOptions _options;
     private readonly ILogger _logger;
@@ -34,10 +45,7 @@ public sealed partial class Daemon : IDisposable
     private readonly Lock _gate = new();
     private readonly Queue<string> _lastErrors = new();
     private readonly Queue<TaskCompletionSource<string>> _scanRequests = new();
-    private DaemonStatus? _status;
-
-    // Arena counts as of the last scan; the watch loop alone writes it.
-    private ArenaStatus[] _arenaStatus = [];
+    private LoopStatus? _status;
     private Action? _wakeLoop;
 
     private Daemon(Store store, DaemonOptions options, ILogger logger, ProcessLock processLock)
@@ -47,6 +55,9 @@ public sealed partial class Daemon : IDisposable
         _logger = logger;
         _lock = processLock;
     }
+
+    /// <summary>What the watch loop last published for <c>status</c>.</summary>
+    private sealed record LoopStatus(int Waiting, int Skipped, int Watches, int Unwatched, int Rescans, string? WatchProblem);
 
     /// <summary>Runs the daemon until <paramref name="stop"/> is cancelled; throws <see cref="RealizeException"/> when it cannot start.</summary>
     public static async Task RunAsync(Store store, DaemonOptions options, ILoggerFactory loggers, CancellationToken stop)
@@ -105,9 +116,14 @@ public sealed partial class Daemon : IDisposable
     private void WatchLoop(CancellationToken stop)
     {
         using var index = _store.OpenIndex();
-        var arenas = StoreScan.OverlayArenas(_store.Config);
-        var scanner = new UpperScanner(_store.RealDir, new LowerLayer(_store.Config.Lower, index), index, _logger);
-        using var watcher = new TreeWatcher(_store.RealDir, _logger);
+        var scan = new StoreScan(_store, index, _logger);
+        if (_options.RaiseQueueLimit)
+        {
+            RaiseQueueLimit();
+        }
+        // Root 0 is real/ (its top-level directories are the merged view's arenas); then one per plain arena.
+        var plainArenas = scan.PlainRoots.Keys.ToArray();
+        using var watcher = new TreeWatcher([_store.RealDir, .. plainArenas.Select(a => scan.PlainRoots[a])], _logger);
         // Watch before the catch-up scan, so nothing changed during it is missed.
         watcher.Start();
         using var wake = stop.Register(watcher.Wake);
@@ -117,7 +133,7 @@ public sealed partial class Daemon : IDisposable
         }
         try
         {
-            Watch(index, arenas, scanner, watcher, stop);
+            new WatchState(this, scan, watcher, plainArenas).Run(stop);
         }
         finally
         {
@@ -128,112 +144,268 @@ public sealed partial class Daemon : IDisposable
         }
     }
 
-    private void Watch(IndexDb index, ArenaName[] arenas, UpperScanner scanner, TreeWatcher watcher, CancellationToken stop)
+    private void RaiseQueueLimit()
     {
-        var catchUp = scanner.Scan(arenas);
-        LogScanned(_logger, "catch-up", catchUp.ToString());
-        CountArenas(index, arenas);
-        Publish(watcher, 0, catchUp.Skipped);
-
-        var due = new Dictionary<ArenaName, long>();
-        var names = arenas.ToDictionary(a => a.Value, StringComparer.Ordinal);
-        long settleTicks = (long)(_options.SettleDelay.TotalSeconds * Stopwatch.Frequency);
-        int skipped = catchUp.Skipped;
-        while (true)
+        try
         {
-            long now = Stopwatch.GetTimestamp();
-            int timeout = stop.IsCancellationRequested ? 0
-                : due.Count == 0 ? -1
-                : (int)Math.Clamp((due.Values.Min() - now) * 1000 / Stopwatch.Frequency + 1, 0, int.MaxValue);
-            if (HasScanRequest())
+            long current = long.Parse(File.ReadAllText(QueueLimitFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            if (current < _options.QueuedEvents)
             {
-                timeout = 0;
+                File.WriteAllText(QueueLimitFile, _options.QueuedEvents.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                LogQueueRaised(_logger, current, _options.QueuedEvents);
             }
-            var batch = watcher.Read(timeout);
-            now = Stopwatch.GetTimestamp();
-            if (batch.Overflowed)
-            {
-                LogOverflow(_logger);
-                watcher.Rewatch();
-                foreach (var arena in arenas)
-                {
-                    due[arena] = now;
-                }
-            }
-            foreach (var change in batch.Changes)
-            {
-                string top = change.Path.Split('/', 2)[0];
-                if (names.TryGetValue(top, out var arena))
-                {
-                    // Quiet for the settle delay, or at once once closed after writing.
-                    long when = change.Closed ? now : now + settleTicks;
-                    due[arena] = due.TryGetValue(arena, out long previous) && !change.Closed ? Math.Max(previous, when) : when;
-                }
-            }
-            bool stopping = stop.IsCancellationRequested;
-            var ready = due.Where(d => stopping || d.Value <= now).Select(d => d.Key).ToArray();
-            var requests = TakeScanRequests();
-            if (requests.Count > 0)
-            {
-                ready = arenas;
-            }
-            if (ready.Length > 0 || requests.Count > 0)
-            {
-                foreach (var arena in ready)
-                {
-                    due.Remove(arena);
-                }
-                try
-                {
-                    var summary = scanner.Scan(ready);
-                    skipped = summary.Skipped;
-                    CountArenas(index, arenas);
-                    if (summary.Added + summary.Updated + summary.Removed > 0)
-                    {
-                        LogScanned(_logger, "changes", summary.ToString());
-                    }
-                    foreach (var request in requests)
-                    {
-                        request.TrySetResult(summary.ToString());
-                    }
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
-                {
-                    RecordError(e.Message);
-                    if (!stopping)
-                    {
-                        // Try again later; a change must not wait for the next restart.
-                        foreach (var arena in ready)
-                        {
-                            due[arena] = now + (5 * Stopwatch.Frequency);
-                        }
-                    }
-                    foreach (var request in requests)
-                    {
-                        request.TrySetException(e);
-                    }
-                }
-            }
-            Publish(watcher, due.Count, skipped);
-            if (stopping && due.Count == 0)
-            {
-                return;
-            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            LogQueueNotRaised(_logger, e.Message);
         }
     }
 
-    private void CountArenas(IndexDb index, ArenaName[] arenas) =>
-        _arenaStatus = arenas.Select(a => new ArenaStatus(a.Value, index.CountFiles(a), index.LastIndex(a))).ToArray();
-
-    private void Publish(TreeWatcher watcher, int waiting, int skipped)
+    /// <summary>
+    /// The watch loop's state: which paths wait to settle, and until when. Each changed path is
+    /// examined (with what lies below it) once quiet for the settle delay, or at once when it
+    /// was closed after writing, unless it was examined less than a settle delay ago: a file
+    /// written over and over is then recorded once it stops.
+    /// </summary>
+    private sealed class WatchState
     {
-        var arenaStatus = _arenaStatus;
-        string? watchProblem = watcher.WatchLimitReached
-            ? $"fs.inotify.max_user_watches ({ReadMaxWatches()}) is too low for this tree: raise it with 'sysctl fs.inotify.max_user_watches=1048576'"
-            : null;
-        lock (_gate)
+        private readonly Daemon _owner;
+        private readonly StoreScan _scan;
+        private readonly TreeWatcher _watcher;
+        private readonly ArenaName[] _plainArenas;
+        private readonly Dictionary<string, ArenaName> _overlayArenas;
+        private readonly long _settle;
+
+        // Paths waiting to be examined -> when they are due (Stopwatch ticks).
+        private readonly Dictionary<(ArenaName Arena, string Path), long> _due = [];
+
+        // The two ends of a rename: examined together, so a moved file keeps its blob unread.
+        private readonly Dictionary<(ArenaName Arena, string Path), (ArenaName Arena, string Path)> _partners = [];
+
+        // Paths examined lately -> when; pruned now and then.
+        private readonly Dictionary<(ArenaName Arena, string Path), long> _examined = [];
+        private long _pruned;
+
+        private long _nextUnwatchedScan;
+        private bool _rescanAll;
+        private int _skipped;
+        private int _rescans;
+
+        public WatchState(Daemon owner, StoreScan scan, TreeWatcher watcher, ArenaName[] plainArenas)
         {
-            _status = new DaemonStatus(Environment.ProcessId, _since, _store.Config.Mount, arenaStatus, waiting, skipped, watcher.WatchCount, watchProblem, _lastErrors.ToArray());
+            _owner = owner;
+            _scan = scan;
+            _watcher = watcher;
+            _plainArenas = plainArenas;
+            _overlayArenas = scan.OverlayArenas.ToDictionary(a => a.Value, StringComparer.Ordinal);
+            _settle = (long)(owner._options.SettleDelay.TotalSeconds * Stopwatch.Frequency);
+        }
+
+        public void Run(CancellationToken stop)
+        {
+            var catchUp = _scan.ScanAll();
+            _skipped = catchUp.Skipped;
+            LogScanned(_owner._logger, "catch-up", catchUp.ToString());
+            long unwatchedPeriod = (long)(_owner._options.UnwatchedRescanInterval.TotalSeconds * Stopwatch.Frequency);
+            _nextUnwatchedScan = Stopwatch.GetTimestamp() + unwatchedPeriod;
+            Publish();
+            while (true)
+            {
+                var batch = _watcher.Read(Timeout(stop));
+                long now = Stopwatch.GetTimestamp();
+                if (batch.Overflowed)
+                {
+                    LogOverflow(_owner._logger);
+                    _watcher.Rewatch();
+                    _rescanAll = true;
+                    _rescans++;
+                }
+                foreach (var change in batch.Changes)
+                {
+                    Note(change, now);
+                }
+                bool stopping = stop.IsCancellationRequested;
+                var requests = _owner.TakeScanRequests();
+                if (requests.Count > 0)
+                {
+                    _rescanAll = true;
+                }
+                var scopes = new List<ScanScope>();
+                if (_watcher.Unwatched.Count > 0 && now >= _nextUnwatchedScan)
+                {
+                    // Below these the kernel tells nothing: look now and then, and watch them once the limit allows.
+                    _nextUnwatchedScan = now + unwatchedPeriod;
+                    var unwatched = _watcher.Unwatched.ToList();
+                    _watcher.RetryUnwatched();
+                    foreach (var (root, path) in unwatched)
+                    {
+                        if (Locate(root, path) is { } key)
+                        {
+                            _due[key] = Math.Min(_due.GetValueOrDefault(key, long.MaxValue), now);
+                        }
+                    }
+                }
+                Collect(scopes, now, stopping);
+                if (scopes.Count > 0 || requests.Count > 0)
+                {
+                    Examine(scopes, requests, now, stopping);
+                }
+                Publish();
+                if (stopping && _due.Count == 0 && !_rescanAll)
+                {
+                    return;
+                }
+            }
+        }
+
+        private int Timeout(CancellationToken stop)
+        {
+            if (stop.IsCancellationRequested || _rescanAll || _owner.HasScanRequest())
+            {
+                return 0;
+            }
+            long next = _watcher.Unwatched.Count > 0 ? _nextUnwatchedScan : long.MaxValue;
+            foreach (long due in _due.Values)
+            {
+                next = Math.Min(next, due);
+            }
+            return next == long.MaxValue ? -1
+                : (int)Math.Clamp((next - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency + 1, 0, int.MaxValue);
+        }
+
+        /// <summary>The arena and path a watched change names; null outside every arena.</summary>
+        private (ArenaName Arena, string Path)? Locate(int root, string path)
+        {
+            if (root > 0)
+            {
+                return (_plainArenas[root - 1], path);
+            }
+            int slash = path.IndexOf('/', StringComparison.Ordinal);
+            string top = slash < 0 ? path : path[..slash];
+            return _overlayArenas.TryGetValue(top, out var arena) ? (arena, slash < 0 ? "" : path[(slash + 1)..]) : null;
+        }
+
+        private void Note(WatchedChange change, long now)
+        {
+            if (Locate(change.Root, change.Path) is not { } key)
+            {
+                return;
+            }
+            bool examinedLately = _examined.TryGetValue(key, out long when) && now - when < _settle;
+            _due[key] = change.Closed && !examinedLately ? Math.Min(_due.GetValueOrDefault(key, long.MaxValue), now) : now + _settle;
+            if (change.MovedFrom is { } from && Locate(change.Root, from) is { } source)
+            {
+                _partners[key] = source;
+                _partners[source] = key;
+            }
+        }
+
+        /// <summary>Turns the paths due now (all of them when stopping) into scan scopes, leaving out those still settling.</summary>
+        private void Collect(List<ScanScope> scopes, long now, bool stopping)
+        {
+            var ready = new HashSet<(ArenaName Arena, string Path)>();
+            foreach (var (key, due) in _due)
+            {
+                if (stopping || due <= now)
+                {
+                    ready.Add(key);
+                    if (_partners.TryGetValue(key, out var partner) && _due.ContainsKey(partner))
+                    {
+                        ready.Add(partner);
+                    }
+                }
+            }
+            if (_rescanAll)
+            {
+                foreach (var arena in _scan.Arenas)
+                {
+                    ready.Add((arena, ""));
+                }
+            }
+            foreach (var group in ready.GroupBy(k => k.Arena))
+            {
+                var deferred = _due.Keys.Where(k => k.Arena == group.Key && !ready.Contains(k)).Select(k => k.Path).ToHashSet(StringComparer.Ordinal);
+                scopes.Add(new ScanScope(group.Key, group.Select(k => k.Path).ToArray(), deferred));
+            }
+        }
+
+        private void Examine(List<ScanScope> scopes, List<TaskCompletionSource<string>> requests, long now, bool stopping)
+        {
+            bool whole = _rescanAll;
+            _rescanAll = false;
+            try
+            {
+                var summary = _scan.Scan(scopes);
+                if (whole)
+                {
+                    _skipped = summary.Skipped;
+                }
+                foreach (var scope in scopes)
+                {
+                    foreach (string path in scope.Paths!)
+                    {
+                        var key = (scope.Arena, path);
+                        _due.Remove(key);
+                        _partners.Remove(key);
+                        _examined[key] = now;
+                    }
+                }
+                if (summary.Added + summary.Updated + summary.Removed > 0)
+                {
+                    LogScanned(_owner._logger, whole ? "rescan" : "changes", summary.ToString());
+                }
+                foreach (var request in requests)
+                {
+                    request.TrySetResult(summary.ToString());
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                _owner.RecordError(e.Message);
+                foreach (var scope in scopes)
+                {
+                    foreach (string path in scope.Paths!)
+                    {
+                        if (stopping)
+                        {
+                            // Left for the catch-up scan of the next start.
+                            _due.Remove((scope.Arena, path));
+                        }
+                        else
+                        {
+                            // Try again later; a change must not wait for the next restart.
+                            _due[(scope.Arena, path)] = now + (5 * Stopwatch.Frequency);
+                        }
+                    }
+                }
+                foreach (var request in requests)
+                {
+                    request.TrySetException(e);
+                }
+            }
+            if (now - _pruned > Stopwatch.Frequency)
+            {
+                _pruned = now;
+                foreach (var (key, when) in _examined.ToArray())
+                {
+                    if (now - when >= _settle)
+                    {
+                        _examined.Remove(key);
+                    }
+                }
+            }
+        }
+
+        private void Publish()
+        {
+            string? watchProblem = _watcher.WatchLimitReached
+                ? $"fs.inotify.max_user_watches ({ReadMaxWatches()}) is too low for this tree: {_watcher.Unwatched.Count} director{(_watcher.Unwatched.Count == 1 ? "y is" : "ies are")} only rescanned every {_owner._options.UnwatchedRescanInterval.TotalSeconds:0} s; raise it with 'sysctl fs.inotify.max_user_watches=1048576' (and in /etc/sysctl.d/ to keep it), then restart realize up"
+                : null;
+            var status = new LoopStatus(_due.Count, _skipped, _watcher.WatchCount, _watcher.Unwatched.Count, _rescans, watchProblem);
+            lock (_owner._gate)
+            {
+                _owner._status = status;
+            }
         }
     }
 
@@ -345,10 +517,25 @@ public sealed partial class Daemon : IDisposable
 
     private DaemonStatus? CurrentStatus()
     {
+        LoopStatus? loop;
+        string[] errors;
         lock (_gate)
         {
-            return _status;
+            loop = _status;
+            errors = [.. _lastErrors];
         }
+        if (loop is null)
+        {
+            // Still in the catch-up scan.
+            return null;
+        }
+        // Counted on a connection of its own: the watch loop's is busy, and WAL lets both read.
+        using var index = _store.OpenIndex();
+        var arenas = _store.Config.Arenas
+            .Select(a => new ArenaStatus(a.Name.Value, index.CountFiles(a.Name), index.LastIndex(a.Name), a.PlainPath))
+            .ToArray();
+        return new DaemonStatus(Environment.ProcessId, _since, _store.Config.Mount, arenas, loop.Waiting, loop.Skipped,
+            loop.Watches, loop.Unwatched, loop.Rescans, loop.WatchProblem, errors);
     }
 
     private Task<string> RequestScanAsync(CancellationToken stop)
@@ -397,7 +584,7 @@ public sealed partial class Daemon : IDisposable
     [LoggerMessage(3, LogLevel.Information, "{What}: {Summary}")]
     private static partial void LogScanned(ILogger logger, string what, string summary);
 
-    [LoggerMessage(4, LogLevel.Warning, "inotify queue overflowed: rescanning every arena")]
+    [LoggerMessage(4, LogLevel.Warning, "inotify queue overflowed: rescanning every arena (raise fs.inotify.max_queued_events to avoid it)")]
     private static partial void LogOverflow(ILogger logger);
 
     [LoggerMessage(5, LogLevel.Error, "{Message}")]
@@ -405,4 +592,10 @@ public sealed partial class Daemon : IDisposable
 
     [LoggerMessage(6, LogLevel.Information, "merged view at {Mount} unmounted")]
     private static partial void LogUnmounted(ILogger logger, string mount);
+
+    [LoggerMessage(7, LogLevel.Information, "raised fs.inotify.max_queued_events from {From} to {To}, so that bursts of changes do not overflow the queue")]
+    private static partial void LogQueueRaised(ILogger logger, long from, int to);
+
+    [LoggerMessage(8, LogLevel.Information, "could not raise fs.inotify.max_queued_events ({Reason}): large bursts of changes may overflow it and cost a rescan")]
+    private static partial void LogQueueNotRaised(ILogger logger, string reason);
 }

@@ -1,9 +1,16 @@
 namespace Realize.Daemon;
 
-/// <summary>One arena as <c>realize status</c> shows it.</summary>
-public sealed record ArenaStatus(string Name, long FilesIndexed, long HistoryLength);
+/// <summary>One arena as <c>realize status</c> shows it; <see cref="Path"/> for a plain-directory arena.</summary>
+public sealed record ArenaStatus(string Name, long FilesIndexed, long HistoryLength, string? Path = null);
 
 /// <summary>What the running daemon says of itself (<c>realize status --json</c>).</summary>
+/// <param name="Waiting">Changed paths waiting to settle before they are examined.</param>
+/// <param name="Skipped">Entries that are not regular files (symlinks, devices...), at the last whole scan.</param>
+/// <param name="Watches">Directories watched with inotify.</param>
+/// <param name="Unwatched">Directories the inotify watch limit left unwatched: only rescanned now and then.</param>
+/// <param name="Rescans">Whole rescans after the inotify queue overflowed.</param>
+/// <param name="WatchProblem">What to do about a watch limit, when one was reached.</param>
+/// <param name="LastErrors">The last errors, oldest first, with their time.</param>
 public sealed record DaemonStatus(
     int Pid,
     DateTimeOffset Since,
@@ -12,5 +19,7 @@ public sealed record DaemonStatus(
     int Waiting,
     int Skipped,
     int Watches,
+    int Unwatched,
+    int Rescans,
     string? WatchProblem,
     IReadOnlyList<string> LastErrors);

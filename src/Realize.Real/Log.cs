@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Warning, "inotify watch limit reached at {Path}: changes below it are found only by rescans; raise it with 'sysctl fs.inotify.max_user_watches=1048576'")]
     public static partial void WatchLimit(ILogger logger, string path);
+
+    [LoggerMessage(7, LogLevel.Warning, "the kernel dropped the inotify watch on {Path}: watching it again and rescanning it")]
+    public static partial void LostWatch(ILogger logger, string path);
 }

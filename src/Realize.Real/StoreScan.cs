@@ -4,23 +4,92 @@ using Realize.Storage;
 
 namespace Realize.Real;
 
-/// <summary>The catch-up scan of a whole store: its merged-view arenas from real/, its plain-directory arenas from their directories.</summary>
-public static class StoreScan
+/// <summary>
+/// The scans of a whole store: its merged-view arenas from real/, its plain-directory arenas
+/// from their own directories. One per index connection; it keeps the lower layer's hash cache.
+/// </summary>
+public sealed class StoreScan
 {
+    private readonly UpperScanner _overlay;
+    private readonly UpperScanner? _plain;
+    private readonly HashSet<ArenaName> _plainArenas;
+
+    public StoreScan(Store store, IndexDb index, ILogger logger)
+    {
+        OverlayArenas = OverlayArenasOf(store.Config);
+        PlainRoots = store.Config.Arenas.Where(a => a.PlainPath is not null).ToDictionary(a => a.Name, a => a.PlainPath!);
+        _plainArenas = [.. PlainRoots.Keys];
+        _overlay = new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, logger);
+        _plain = PlainRoots.Count == 0 ? null : UpperScanner.ForPlainDirectories(PlainRoots, index, logger);
+    }
+
     /// <summary>The arenas of the merged view (those without a directory of their own).</summary>
-    public static ArenaName[] OverlayArenas(StoreConfig config) => config.Arenas.Where(a => a.PlainPath is null).Select(a => a.Name).ToArray();
+    public IReadOnlyList<ArenaName> OverlayArenas { get; }
+
+    /// <summary>The plain-directory arenas and their directories.</summary>
+    public IReadOnlyDictionary<ArenaName, string> PlainRoots { get; }
+
+    /// <summary>Every arena, merged-view ones first.</summary>
+    public IEnumerable<ArenaName> Arenas => OverlayArenas.Concat(PlainRoots.Keys);
+
+    /// <summary>The arenas of the merged view of <paramref name="config"/>.</summary>
+    public static ArenaName[] OverlayArenasOf(StoreConfig config) => config.Arenas.Where(a => a.PlainPath is null).Select(a => a.Name).ToArray();
 
     /// <summary>Scans every arena of <paramref name="store"/> and commits the history.</summary>
-    public static ScanSummary Run(Store store, IndexDb index, ILogger logger, IProgress<long>? progress = null)
+    public static ScanSummary Run(Store store, IndexDb index, ILogger logger, IProgress<long>? progress = null) =>
+        new StoreScan(store, index, logger).ScanAll(progress);
+
+    /// <summary>Scans every arena and commits the history.</summary>
+    public ScanSummary ScanAll(IProgress<long>? progress = null) => Scan(Arenas.Select(a => new ScanScope(a)).ToArray(), progress, whole: true);
+
+    /// <summary>Scans what <paramref name="scopes"/> name, each with the scanner of its kind of arena, and commits the history.</summary>
+    public ScanSummary Scan(IReadOnlyList<ScanScope> scopes, IProgress<long>? progress = null) => Scan(scopes, progress, whole: false);
+
+    private ScanSummary Scan(IReadOnlyList<ScanScope> scopes, IProgress<long>? progress, bool whole)
     {
-        var overlay = new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, logger)
-            .Scan(OverlayArenas(store.Config), progress);
-        var plainRoots = store.Config.Arenas.Where(a => a.PlainPath is not null).ToDictionary(a => a.Name, a => a.PlainPath!);
-        if (plainRoots.Count == 0)
+        var (summary, linked) = ScanOnce(scopes, progress, whole);
+        // A file written through one of its hard links changed under its other names too, and
+        // inotify told of one: examine the others (a few rounds: links of links are the same file).
+        for (int round = 0; round < 4 && linked.Length > 0; round++)
         {
-            return overlay;
+            (var more, linked) = ScanOnce(linked, progress, whole: false);
+            summary = summary with
+            {
+                Files = summary.Files + more.Files,
+                Added = summary.Added + more.Added,
+                Updated = summary.Updated + more.Updated,
+                Removed = summary.Removed + more.Removed,
+                Hashed = summary.Hashed + more.Hashed,
+                Elapsed = summary.Elapsed + more.Elapsed,
+            };
         }
-        var plain = UpperScanner.ForPlainDirectories(plainRoots, index, logger).Scan(plainRoots.Keys, progress);
-        return overlay + plain;
+        return summary;
+    }
+
+    private (ScanSummary Summary, ScanScope[] Linked) ScanOnce(IReadOnlyList<ScanScope> scopes, IProgress<long>? progress, bool whole)
+    {
+        var overlayScopes = scopes.Where(s => !_plainArenas.Contains(s.Arena)).ToArray();
+        var plainScopes = scopes.Where(s => _plainArenas.Contains(s.Arena)).ToArray();
+        var linked = new List<(ArenaName Arena, string Path)>();
+        ScanSummary? overlay = null, plain = null;
+        // A whole scan also counts (and logs) what real/ holds outside every arena, even with no arena.
+        if (overlayScopes.Length > 0 || whole)
+        {
+            overlay = _overlay.Scan(overlayScopes, progress);
+            linked.AddRange(_overlay.LinkedElsewhere);
+        }
+        if (plainScopes.Length > 0)
+        {
+            plain = _plain!.Scan(plainScopes, progress);
+            linked.AddRange(_plain.LinkedElsewhere);
+        }
+        var summary = overlay is not null && plain is not null ? overlay + plain
+            : overlay ?? plain ?? new ScanSummary(0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero);
+        var known = Arenas.ToHashSet();
+        var more = linked.Where(l => known.Contains(l.Arena))
+            .GroupBy(l => l.Arena)
+            .Select(g => new ScanScope(g.Key, g.Select(l => l.Path).Distinct(StringComparer.Ordinal).ToArray()))
+            .ToArray();
+        return (summary, more);
     }
 }

@@ -3,16 +3,22 @@ using Realize.Linux;
 
 namespace Realize.Real;
 
-/// <summary>A path below the watched root that must be looked at again; <see cref="Closed"/> when it was just closed after writing.</summary>
-public readonly record struct WatchedChange(string Path, bool Closed);
+/// <summary>
+/// A path below watched root <see cref="Root"/> that must be looked at again, with what lies
+/// below it. <see cref="Closed"/> when it was just closed after writing; <see cref="MovedFrom"/>
+/// when it was renamed from that path of the same root (both must be examined together, so
+/// that a moved file keeps its blob without being read again).
+/// </summary>
+public readonly record struct WatchedChange(int Root, string Path, bool Closed, string? MovedFrom = null);
 
-/// <summary>What one read of the watcher found.</summary>
+/// <summary>What one read of the watcher found; <see cref="Overflowed"/> when the kernel dropped events, so that every root must be rescanned.</summary>
 public sealed record WatchBatch(IReadOnlyList<WatchedChange> Changes, bool Overflowed);
 
 /// <summary>
-/// inotify on every directory below a root. It only says which paths to look at again; what
-/// changed is decided by examining them (DESIGN.md "History"). A new directory gets its watch
-/// first and is then listed, so nothing created in between is missed.
+/// inotify on every directory below some roots. It only says which paths to look at again;
+/// what changed is decided by examining them (DESIGN.md "History"). A new directory gets its
+/// watch first and is then listed, so nothing created in between is missed. Symlinks are
+/// never followed. Used by one thread, but for <see cref="Wake"/>.
 /// </summary>
 public sealed class TreeWatcher : IDisposable
 {
@@ -20,27 +26,43 @@ public sealed class TreeWatcher : IDisposable
         | WatchEvents.MovedFrom | WatchEvents.MovedTo | WatchEvents.Attrib | WatchEvents.DeleteSelf | WatchEvents.MoveSelf
         | WatchEvents.OnlyDirectory | WatchEvents.DontFollow | WatchEvents.ExcludeUnlinked;
 
-    private readonly string _root;
+    private readonly string[] _roots;
     private readonly ILogger _logger;
     private readonly Inotify _inotify = Inotify.Create();
 
-    // Watch descriptor -> directory path relative to the root ("" for the root). Read thread only.
-    private readonly Dictionary<int, string> _directories = [];
+    // Watch descriptor -> its root and directory path relative to it ("" for the root).
+    private readonly Dictionary<int, (int Root, string Path)> _directories = [];
 
-    public TreeWatcher(string root, ILogger logger)
+    // Watches whose directory reported IN_DELETE_SELF: their IN_IGNORED is expected.
+    private readonly HashSet<int> _deleted = [];
+
+    // Directories that could not be watched (fs.inotify.max_user_watches): seen only by rescans.
+    private readonly HashSet<(int Root, string Path)> _unwatched = [];
+
+    /// <param name="roots">The directories to watch, each with everything below it.</param>
+    public TreeWatcher(IReadOnlyList<string> roots, ILogger logger)
     {
-        _root = root;
+        _roots = [.. roots];
         _logger = logger;
     }
 
     /// <summary>Directories watched now.</summary>
     public int WatchCount => _directories.Count;
 
-    /// <summary>True once <c>fs.inotify.max_user_watches</c> stopped a watch: some changes are then seen only by rescans.</summary>
+    /// <summary>Directories below which changes are not seen, as the watch limit stopped their watch; each must be rescanned now and then.</summary>
+    public IReadOnlyCollection<(int Root, string Path)> Unwatched => _unwatched;
+
+    /// <summary>True once <c>fs.inotify.max_user_watches</c> stopped a watch.</summary>
     public bool WatchLimitReached { get; private set; }
 
-    /// <summary>Watches the whole tree.</summary>
-    public void Start() => WatchTree("");
+    /// <summary>Watches every root with all below it.</summary>
+    public void Start()
+    {
+        for (int root = 0; root < _roots.Length; root++)
+        {
+            WatchTree(root, "");
+        }
+    }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for events; returns the paths they name.</summary>
     public WatchBatch Read(int timeoutMs)
@@ -48,7 +70,13 @@ public sealed class TreeWatcher : IDisposable
         var changes = new List<WatchedChange>();
         bool overflowed = false;
         var events = _inotify.Read(timeoutMs);
-        var movedFrom = new Dictionary<uint, string>();
+        // A rename's cookie -> where from, and for a directory the watches it took along (by
+        // descriptor: a new directory may take its old name before the batch ends).
+        var movedFrom = new Dictionary<uint, (int Root, string Path, int[]? Watches)>();
+        // Directories to watch (again) once the batch is read. The events describe the past,
+        // but a watch is added by path to what stands there now: only at the end of the batch
+        // does every such path name what it will keep naming.
+        var rewatch = new HashSet<(int Root, string Path)>();
         foreach (var e in events)
         {
             if ((e.Events & WatchEvents.Overflow) != 0)
@@ -56,76 +84,114 @@ public sealed class TreeWatcher : IDisposable
                 overflowed = true;
                 continue;
             }
-            if (!_directories.TryGetValue(e.Watch, out string? directory))
+            if (!_directories.TryGetValue(e.Watch, out var directory))
             {
                 continue;
+            }
+            if ((e.Events & WatchEvents.DeleteSelf) != 0)
+            {
+                _deleted.Add(e.Watch);
             }
             if ((e.Events & WatchEvents.Ignored) != 0)
             {
                 _directories.Remove(e.Watch);
-                continue;
-            }
-            if (e.Name is null)
-            {
-                continue;
-            }
-            if (!Names.TryDecode(e.Name, out string? name))
-            {
-                continue;
-            }
-            string path = Names.Join(directory, name);
-            bool isDirectory = (e.Events & WatchEvents.IsDirectory) != 0;
-            if (isDirectory && (e.Events & WatchEvents.MovedFrom) != 0)
-            {
-                movedFrom[e.Cookie] = path;
-            }
-            else if (isDirectory && (e.Events & WatchEvents.MovedTo) != 0)
-            {
-                if (movedFrom.Remove(e.Cookie, out string? from))
+                if (!_deleted.Remove(e.Watch))
                 {
-                    Rename(from, path);
-                    changes.Add(new WatchedChange(from, false));
+                    // The kernel dropped a watch on a directory that was not deleted (its
+                    // filesystem was unmounted, say): watch again what is there now, and rescan it.
+                    Log.LostWatch(_logger, Full(directory.Root, directory.Path));
+                    rewatch.Add(directory);
+                    changes.Add(new WatchedChange(directory.Root, directory.Path, false));
                 }
-                else
+                continue;
+            }
+            if (e.Name is null || !Names.TryDecode(e.Name, out string? name))
+            {
+                continue;
+            }
+            string path = Names.Join(directory.Path, name);
+            bool isDirectory = (e.Events & WatchEvents.IsDirectory) != 0;
+            string? from = null;
+            if ((e.Events & WatchEvents.MovedFrom) != 0)
+            {
+                movedFrom[e.Cookie] = (directory.Root, path, isDirectory ? WatchesAtOrBelow(directory.Root, path) : null);
+            }
+            else if ((e.Events & WatchEvents.MovedTo) != 0)
+            {
+                if (movedFrom.Remove(e.Cookie, out var source) && source.Root == directory.Root)
                 {
-                    WatchTree(path);
+                    from = source.Path;
+                    if (source.Watches is { } moved)
+                    {
+                        // So that the events after this one in the batch name the new place.
+                        Rename(moved, from, path);
+                    }
+                    changes.Add(new WatchedChange(directory.Root, from, false));
+                }
+                if (isDirectory)
+                {
+                    rewatch.Add((directory.Root, path));
                 }
             }
             else if (isDirectory && (e.Events & WatchEvents.Create) != 0)
             {
-                WatchTree(path);
+                rewatch.Add((directory.Root, path));
             }
-            changes.Add(new WatchedChange(path, (e.Events & WatchEvents.CloseWrite) != 0));
+            changes.Add(new WatchedChange(directory.Root, path, (e.Events & WatchEvents.CloseWrite) != 0, from));
         }
-        foreach (string gone in movedFrom.Values)
+        foreach (var gone in movedFrom.Values)
         {
-            // Moved out of the tree: its watches would report under a stale name.
-            Forget(gone);
-            changes.Add(new WatchedChange(gone, false));
+            if (gone.Watches is { } moved)
+            {
+                // Moved out of the tree: its watches would report under a stale name. Whatever
+                // stands at that name now is watched again below.
+                Forget(moved);
+                rewatch.Add((gone.Root, gone.Path));
+            }
+            changes.Add(new WatchedChange(gone.Root, gone.Path, false));
+        }
+        foreach (var (root, path) in rewatch)
+        {
+            WatchTree(root, path);
         }
         return new WatchBatch(changes, overflowed);
     }
 
     /// <summary>After an overflow: watch whatever directories appeared meanwhile.</summary>
-    public void Rewatch() => WatchTree("");
+    public void Rewatch() => Start();
+
+    /// <summary>Tries again to watch the directories the watch limit stopped (it may have been raised).</summary>
+    public void RetryUnwatched()
+    {
+        var retried = _unwatched.ToList();
+        _unwatched.Clear();
+        WatchLimitReached = false;
+        foreach (var (root, path) in retried)
+        {
+            WatchTree(root, path);
+        }
+    }
 
     /// <summary>Makes a blocked <see cref="Read"/> return.</summary>
     public void Wake() => _inotify.Wake();
 
     public void Dispose() => _inotify.Dispose();
 
-    private void WatchTree(string path)
+    private string Full(int root, string relative) => relative.Length == 0 ? _roots[root] : _roots[root] + "/" + relative;
+
+    private void WatchTree(int root, string path)
     {
         var pending = new Stack<string>();
         pending.Push(path);
         while (pending.Count > 0)
         {
             string relative = pending.Pop();
-            string full = relative.Length == 0 ? _root : Path.Combine(_root, relative);
+            string full = Full(root, relative);
             try
             {
                 int watch = _inotify.AddWatch(full, Mask);
-                _directories[watch] = relative;
+                _directories[watch] = (root, relative);
+                _deleted.Remove(watch);
             }
             catch (LinuxException e) when (e.Errno == Errno.ENOSPC)
             {
@@ -134,10 +200,16 @@ public sealed class TreeWatcher : IDisposable
                     Log.WatchLimit(_logger, full);
                 }
                 WatchLimitReached = true;
+                // Below it nothing is watched either: one rescan of it covers all.
+                if (!_unwatched.Any(u => u.Root == root && AtOrBelow(relative, u.Path)))
+                {
+                    _unwatched.Add((root, relative));
+                }
                 continue;
             }
             catch (LinuxException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
             {
+                // Gone, or not a directory (IN_DONT_FOLLOW: a symlink is never followed): its parent's events tell.
                 continue;
             }
             // Listed after the watch is in place, so nothing created in between is missed.
@@ -156,28 +228,30 @@ public sealed class TreeWatcher : IDisposable
         }
     }
 
-    private void Rename(string from, string to)
+    private int[] WatchesAtOrBelow(int root, string path) =>
+        _directories.Where(d => d.Value.Root == root && AtOrBelow(d.Value.Path, path)).Select(d => d.Key).ToArray();
+
+    private void Rename(int[] watches, string from, string to)
     {
-        foreach (var (watch, directory) in _directories.ToArray())
+        foreach (int watch in watches)
         {
-            if (AtOrBelow(directory, from))
+            if (_directories.TryGetValue(watch, out var directory) && AtOrBelow(directory.Path, from))
             {
-                _directories[watch] = to + directory[from.Length..];
+                _directories[watch] = (directory.Root, to + directory.Path[from.Length..]);
             }
         }
     }
 
     private static bool AtOrBelow(string directory, string root) =>
-        directory == root || directory.StartsWith(root + "/", StringComparison.Ordinal);
+        root.Length == 0 || directory == root || directory.StartsWith(root + "/", StringComparison.Ordinal);
 
-    private void Forget(string path)
+    private void Forget(int[] watches)
     {
-        foreach (var (watch, directory) in _directories.ToArray())
+        foreach (int watch in watches)
         {
-            if (AtOrBelow(directory, path))
+            if (_directories.Remove(watch))
             {
                 _inotify.RemoveWatch(watch);
-                _directories.Remove(watch);
             }
         }
     }

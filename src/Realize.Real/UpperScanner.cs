@@ -22,6 +22,19 @@ public sealed record ScanSummary(int Arenas, long Files, int Added, int Updated,
 }
 
 /// <summary>
+/// What one scan looks at in an arena: all of it, or only some paths and what lies below
+/// them (the paths inotify named), leaving out paths still settling.
+/// </summary>
+/// <param name="Arena">The arena.</param>
+/// <param name="Paths">Paths relative to the arena ("" is its root); null for the whole arena.</param>
+/// <param name="Deferred">Paths below those that are not examined now (they are still being written) and keep their rows.</param>
+public sealed record ScanScope(ArenaName Arena, IReadOnlyCollection<string>? Paths = null, IReadOnlySet<string>? Deferred = null)
+{
+    /// <summary>True when the whole arena is scanned.</summary>
+    public bool IsWhole => Paths is null || Paths.Contains("");
+}
+
+/// <summary>
 /// The catch-up scan: walks the overlay upper dir (<c>real/</c>), works out what the merged
 /// view now shows for every path the upper dir speaks of, compares it with what the
 /// history last said (the <c>files</c> table, or the lower layer where it has no row) and
@@ -67,19 +80,53 @@ public sealed class UpperScanner
 
     /// <summary>Scans every arena in <paramref name="arenas"/> and commits the history.</summary>
     /// <param name="progress">Told the number of files seen so far, now and then.</param>
-    public ScanSummary Scan(IReadOnlyCollection<ArenaName> arenas, IProgress<long>? progress = null)
+    public ScanSummary Scan(IReadOnlyCollection<ArenaName> arenas, IProgress<long>? progress = null) =>
+        Scan(arenas.Select(a => new ScanScope(a)).ToArray(), progress);
+
+    /// <summary>
+    /// Other names of hard-linked files that the last partial scan found changed, outside what
+    /// it examined: inotify only tells of the name written through, so these must be examined too.
+    /// </summary>
+    public IReadOnlyList<(ArenaName Arena, string Path)> LinkedElsewhere => _linkedElsewhere;
+
+    private readonly List<(ArenaName Arena, string Path)> _linkedElsewhere = [];
+
+    // Names of files of real/ that went away lately -> their inode, oldest first in _goneOrder.
+    private readonly Dictionary<(ArenaName Arena, string Path), ulong> _gone = [];
+    private readonly Queue<(ArenaName Arena, string Path)> _goneOrder = new();
+
+    private void RememberGone(ArenaName arena, string path, ulong inode)
     {
+        if (_gone.TryAdd((arena, path), inode))
+        {
+            _goneOrder.Enqueue((arena, path));
+            while (_goneOrder.Count > 4096)
+            {
+                _gone.Remove(_goneOrder.Dequeue());
+            }
+        }
+        else
+        {
+            _gone[(arena, path)] = inode;
+        }
+    }
+
+    /// <summary>Scans what <paramref name="scopes"/> name and commits the history.</summary>
+    /// <param name="progress">Told the number of files seen so far, now and then.</param>
+    public ScanSummary Scan(IReadOnlyList<ScanScope> scopes, IProgress<long>? progress = null)
+    {
+        _linkedElsewhere.Clear();
         var clock = Stopwatch.StartNew();
         var totals = new ArenaScan.Counts();
-        int outside = IsPlain ? 0 : CountOutside(arenas);
+        int outside = IsPlain || !scopes.All(s => s.IsWhole) ? 0 : CountOutside(scopes.Select(s => s.Arena).ToArray());
         int lowerHashedBefore = _lower.Hashed;
-        foreach (var arena in arenas)
+        foreach (var scope in scopes)
         {
-            var scan = new ArenaScan(this, arena, totals, progress);
+            var scan = new ArenaScan(this, scope, totals, progress);
             scan.Run();
         }
         _index.SaveLowerBlobs();
-        return new ScanSummary(arenas.Count, totals.Files, totals.Added, totals.Updated, totals.Removed, totals.Skipped, outside, totals.Hashed + _lower.Hashed - lowerHashedBefore, clock.Elapsed);
+        return new ScanSummary(scopes.Count, totals.Files, totals.Added, totals.Updated, totals.Removed, totals.Skipped, outside, totals.Hashed + _lower.Hashed - lowerHashedBefore, clock.Elapsed);
     }
 
     private int CountOutside(IReadOnlyCollection<ArenaName> arenas)
@@ -140,23 +187,106 @@ public sealed class UpperScanner
         // Paths that changed while read: left as they are until the next scan.
         private readonly HashSet<string> _unsettled = new(StringComparer.Ordinal);
 
+        // The roots of a partial scan, compared even when nothing stands at them any more.
+        private readonly List<string> _extra = [];
+
+        // The paths examined, none below another; null for the whole arena.
+        private readonly string[]? _roots;
+
+        // Paths below the roots left alone for now (still settling), with what lies below them.
+        private readonly HashSet<string> _deferred = new(StringComparer.Ordinal);
+
         // Keeps the scan's short-lived garbage small.
         private GarbageBound _garbage = GarbageBound.Start();
 
         // (inode, size, mtime, ctime) -> path and blob of files in real/: the files of a moved directory, or hard links, need no hashing.
         private Dictionary<(ulong, long, FileTime, FileTime?), (string Path, BlobHash Blob)>? _byInode;
 
-        public ArenaScan(UpperScanner owner, ArenaName arena, Counts counts, IProgress<long>? progress)
+        public ArenaScan(UpperScanner owner, ScanScope scope, Counts counts, IProgress<long>? progress)
         {
             _owner = owner;
-            _arena = arena;
+            _arena = scope.Arena;
             _counts = counts;
             _progress = progress;
-            _rows = owner._index.LoadFiles(arena);
+            _roots = scope.IsWhole ? null : Outermost(scope.Paths!);
+            foreach (string path in scope.Deferred ?? (IEnumerable<string>)[])
+            {
+                if (_roots is null ? path.Length > 0 : _roots.Any(r => IsStrictlyBelow(path, r)))
+                {
+                    _deferred.Add(path);
+                }
+            }
+            _rows = _roots is null ? owner._index.LoadFiles(_arena) : owner._index.LoadFiles(_arena, _roots);
             _garbage.Check();
         }
 
+        /// <summary>Hands the other names of a changed hard-linked file, where this scan does not look, to <see cref="LinkedElsewhere"/>.</summary>
+        private void NoteLinks(string path, ulong inode)
+        {
+            foreach (var link in _owner._index.FindLinks(inode))
+            {
+                if (link.Arena != _arena || (link.Path != path && !_roots!.Any(r => link.Path == r || IsStrictlyBelow(link.Path, r))))
+                {
+                    _owner._linkedElsewhere.Add(link);
+                }
+            }
+        }
+
+        /// <summary>The paths of <paramref name="paths"/> that lie below no other of them.</summary>
+        private static string[] Outermost(IReadOnlyCollection<string> paths)
+        {
+            var all = paths.ToHashSet(StringComparer.Ordinal);
+            return all.Where(path =>
+            {
+                for (string parent = path; parent.Length > 0;)
+                {
+                    parent = Names.Parent(parent);
+                    if (all.Contains(parent) && parent.Length > 0)
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            }).Order(StringComparer.Ordinal).ToArray();
+        }
+
+        private static bool IsStrictlyBelow(string path, string root) =>
+            root.Length == 0 ? path.Length > 0 : path.Length > root.Length && path[root.Length] == '/' && path.StartsWith(root, StringComparison.Ordinal);
+
+        /// <summary>True when <paramref name="path"/> or a directory above it is deferred.</summary>
+        private bool IsDeferred(string path)
+        {
+            if (_deferred.Count == 0)
+            {
+                return false;
+            }
+            for (string at = path; at.Length > 0; at = Names.Parent(at))
+            {
+                if (_deferred.Contains(at))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         public void Run()
+        {
+            if (_roots is null)
+            {
+                RunWhole();
+            }
+            else
+            {
+                foreach (string root in _roots)
+                {
+                    RunBelow(root);
+                }
+            }
+            Compare();
+        }
+
+        private void RunWhole()
         {
             string upperRoot = _owner.RootOf(_arena);
             var status = Stat.TryLstat(upperRoot);
@@ -176,7 +306,92 @@ public sealed class UpperScanner
                 _cut.Add("");
                 _baselineRoots.Add("");
             }
-            Compare();
+        }
+
+        /// <summary>
+        /// Examines <paramref name="root"/> and what lies below it. The directories above it are
+        /// read first, as overlayfs would, for the lower directory that shows through at it.
+        /// </summary>
+        private void RunBelow(string root)
+        {
+            // Its lower files may no longer show, or show again: always compared, as is the root itself.
+            _baselineRoots.Add(root);
+            _extra.Add(root);
+            string upperRoot = _owner.RootOf(_arena);
+            string[] segments = root.Split('/');
+            // Walking down from the arena's root: at, its name, the lower directory merged under
+            // its parent, and whether real/ still holds the directories above.
+            string at = "";
+            string name = _arena.Value;
+            string? parentSource = _owner.IsPlain ? null : "";
+            string parentFull = _owner.IsPlain ? upperRoot : _owner._realDir;
+            bool inUpper = true;
+            for (int i = 0; ; i++)
+            {
+                bool isRoot = i == segments.Length;
+                string full = at.Length == 0 ? upperRoot : upperRoot + "/" + at;
+                string? source = parentSource is null ? null : Names.Join(parentSource, name);
+                if (inUpper && Stat.TryLstat(full) is { } status)
+                {
+                    if (status.Kind != FileKind.Directory)
+                    {
+                        if (isRoot && status.Kind == FileKind.Regular)
+                        {
+                            try
+                            {
+                                ExamineFile(parentFull, at, parentSource, name, status);
+                            }
+                            catch (IOException e) when (Vanished(e))
+                            {
+                                _unsettled.Add(at);
+                            }
+                            return;
+                        }
+                        if (isRoot && status.Kind != FileKind.Regular && !(status.IsWhiteoutDevice && !_owner.IsPlain))
+                        {
+                            _counts.Skipped++;
+                            Log.SkippedSpecial(_owner._logger, full, status.Kind);
+                        }
+                        // A file, a whiteout or a special file stands here: nothing below it shows.
+                        _cut.Add(at);
+                        return;
+                    }
+                    source = _owner.IsPlain ? null : ChildLowerSource(full, parentSource, name);
+                    _covers[at] = source;
+                    if (isRoot)
+                    {
+                        if (source != Baseline(at))
+                        {
+                            _baselineRoots.Add(at);
+                        }
+                        Walk(full, at, source);
+                        return;
+                    }
+                }
+                else
+                {
+                    // real/ says nothing here: the lower directory shows through, as overlayfs merges it.
+                    inUpper = false;
+                }
+                if (isRoot)
+                {
+                    if (_owner._gone.TryGetValue((_arena, at), out ulong inode))
+                    {
+                        // Overlay reports the writes to a hard-linked file under the name it first
+                        // looked it up by, even once that name is deleted: look at the other names.
+                        NoteLinks(at, inode);
+                    }
+                    if (source is not null && source != Baseline(at))
+                    {
+                        MergeLowerOnly(at, source, []);
+                    }
+                    return;
+                }
+                parentSource = source;
+                parentFull = full;
+                name = segments[i];
+                at = Names.Join(at, name);
+            }
         }
 
         private void Walk(string upperDir, string mergedDir, string? lowerDir)
@@ -198,6 +413,10 @@ public sealed class UpperScanner
                 }
                 upperNames?.Add(name);
                 string path = Names.Join(mergedDir, name);
+                if (_deferred.Count > 0 && _deferred.Contains(path))
+                {
+                    continue;
+                }
                 if (Stat.TryLstatAt(directory, entry.NameBytes) is not { } status)
                 {
                     continue;
@@ -260,6 +479,10 @@ public sealed class UpperScanner
                 _unchanged.Add(row);
                 return;
             }
+            if (_roots is not null && status.LinkCount > 1)
+            {
+                NoteLinks(path, status.Inode);
+            }
             string full = upperDir + "/" + name;
             if (!_owner.IsPlain && status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
             {
@@ -308,6 +531,11 @@ public sealed class UpperScanner
             if (_byInode.TryGetValue((status.Inode, status.Size, status.MTime, status.CTime), out var known) && known.Path != path)
             {
                 return (known.Blob, status);
+            }
+            // A partial scan holds only the rows below its roots: the file may come from elsewhere in the arena.
+            if (_roots is not null && _owner._index.FindByInode(_arena, status.Inode, status.Size, status.MTime, status.CTime) is { } elsewhere && elsewhere.Path != path)
+            {
+                return (elsewhere.Blob, status);
             }
             for (int attempt = 0; attempt < 3; attempt++)
             {
@@ -365,6 +593,7 @@ public sealed class UpperScanner
         private void Compare()
         {
             var candidates = new List<string>(_found.Keys);
+            candidates.AddRange(_extra);
             foreach (var (path, row) in _rows)
             {
                 if (!_unchanged.Contains(row) && !_found.ContainsKey(path))
@@ -386,7 +615,7 @@ public sealed class UpperScanner
             var rowChanges = new List<RowChange>();
             foreach (string path in ordered)
             {
-                if (_unsettled.Contains(path) || !RelPath.TryParse(path, out RelPath relPath, out _))
+                if (_unsettled.Contains(path) || IsDeferred(path) || !RelPath.TryParse(path, out RelPath relPath, out _))
                 {
                     continue;
                 }
@@ -447,6 +676,10 @@ public sealed class UpperScanner
                 if (wanted != row)
                 {
                     rowChanges.Add(new RowChange(path, wanted));
+                    if (row?.Inode is { } inode && wanted?.Inode != inode)
+                    {
+                        _owner.RememberGone(_arena, path, inode);
+                    }
                 }
                 if (notifications.Count >= BatchSize || rowChanges.Count >= BatchSize)
                 {

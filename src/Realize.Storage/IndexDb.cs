@@ -39,11 +39,15 @@ public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash 
 /// </summary>
 public sealed class IndexDb : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
+    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql"];
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, LowerBlob> _pendingLowerBlobs = new(StringComparer.Ordinal);
     private readonly byte[] _blobBuffer = new byte[32];
     private SqliteTransaction? _transaction;
+
+    // Prepared once: a scan of part of an arena asks it for every new file.
+    private SqliteCommand? _byInode;
 
     private IndexDb(SqliteConnection connection) => _connection = connection;
 
@@ -71,29 +75,89 @@ public sealed class IndexDb : IDisposable
     }
 
     /// <summary>All rows of <paramref name="arena"/>, by path.</summary>
-    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena)
+    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena) => LoadFiles(arena, [""]);
+
+    /// <summary>The rows of <paramref name="arena"/> at or below each of <paramref name="roots"/> ("" is the whole arena), by path.</summary>
+    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena, IEnumerable<string> roots)
     {
         var rows = new Dictionary<string, IndexedFile>(StringComparer.Ordinal);
-        using var command = Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena");
-        command.Parameters.AddWithValue("$arena", arena.Value);
-        using var reader = command.ExecuteReader();
+        using var all = Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena");
+        all.Parameters.AddWithValue("$arena", arena.Value);
+        // "p" and "p/..." lie in ["p", "p0") ('0' follows '/'; BINARY collation compares UTF-8
+        // bytes), with siblings such as "p.txt" that are left out below: one range of the key.
+        using var below = Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena AND path >= $root AND path < $to");
+        var p = AddParameters(below, "$arena", "$root", "$to");
+        p[0].Value = arena.Value;
         var garbage = GarbageBound.Start();
-        while (reader.Read())
+        foreach (string root in roots)
         {
-            if ((rows.Count & 1023) == 0)
+            SqliteCommand command = all;
+            if (root.Length > 0)
             {
-                garbage.Check();
+                p[1].Value = root;
+                p[2].Value = root + "0";
+                command = below;
             }
-            rows[reader.GetString(0)] = new IndexedFile(
-                ReadBlob(reader, 1),
-                reader.IsDBNull(2) ? null : reader.GetInt64(2),
-                reader.IsDBNull(3) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(3)),
-                reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4),
-                (FileSource)reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(6)));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if ((rows.Count & 1023) == 0)
+                {
+                    garbage.Check();
+                }
+                string path = reader.GetString(0);
+                if (root.Length == 0 || path.Length == root.Length || path[root.Length] == '/')
+                {
+                    rows[path] = ReadRow(reader);
+                }
+            }
         }
         return rows;
     }
+
+    /// <summary>
+    /// The path and blob of a row of <paramref name="arena"/> for a file of real/ with this
+    /// inode, size, mtime and ctime (the same file under another name), or null.
+    /// </summary>
+    public (string Path, BlobHash Blob)? FindByInode(ArenaName arena, ulong inode, long size, FileTime mtime, FileTime ctime)
+    {
+        _byInode ??= Command("SELECT path, blob FROM files WHERE arena = $arena AND inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 LIMIT 1");
+        if (_byInode.Parameters.Count == 0)
+        {
+            AddParameters(_byInode, "$arena", "$inode", "$size", "$mtime", "$ctime");
+        }
+        _byInode.Transaction = _transaction;
+        var p = _byInode.Parameters;
+        p[0].Value = arena.Value;
+        p[1].Value = (long)inode;
+        p[2].Value = size;
+        p[3].Value = mtime.TotalNanoseconds;
+        p[4].Value = ctime.TotalNanoseconds;
+        using var reader = _byInode.ExecuteReader();
+        return reader.Read() && ReadBlob(reader, 1) is { } blob ? (reader.GetString(0), blob) : null;
+    }
+
+    /// <summary>The (arena, path) of every row for a file of real/ with this inode: the names of a hard-linked file.</summary>
+    public List<(ArenaName Arena, string Path)> FindLinks(ulong inode)
+    {
+        using var command = Command("SELECT arena, path FROM files WHERE inode = $inode");
+        command.Parameters.AddWithValue("$inode", (long)inode);
+        using var reader = command.ExecuteReader();
+        var links = new List<(ArenaName, string)>();
+        while (reader.Read())
+        {
+            links.Add((ArenaName.Parse(reader.GetString(0)), reader.GetString(1)));
+        }
+        return links;
+    }
+
+    private IndexedFile ReadRow(SqliteDataReader reader) => new(
+        ReadBlob(reader, 1),
+        reader.IsDBNull(2) ? null : reader.GetInt64(2),
+        reader.IsDBNull(3) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(3)),
+        reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4),
+        (FileSource)reader.GetInt32(5),
+        reader.IsDBNull(6) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(6)));
 
     /// <summary>
     /// Appends <paramref name="notifications"/> to the history of <paramref name="arena"/>
@@ -232,7 +296,11 @@ public sealed class IndexDb : IDisposable
     public void PutLowerBlob(string path, LowerBlob blob) => _pendingLowerBlobs[path] = blob;
 
     /// <inheritdoc/>
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _byInode?.Dispose();
+        _connection.Dispose();
+    }
 
     private void FlushLowerBlobs()
     {
@@ -275,7 +343,10 @@ public sealed class IndexDb : IDisposable
         }
         InTransaction(() =>
         {
-            Execute(ReadSchema("001_index.sql"));
+            foreach (string migration in s_migrations.Skip((int)current))
+            {
+                Execute(ReadSchema(migration));
+            }
             Execute($"PRAGMA user_version = {SchemaVersion}");
             return 0;
         });

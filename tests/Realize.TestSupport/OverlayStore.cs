@@ -14,6 +14,7 @@ public sealed class OverlayStore : IDisposable
 {
     private readonly TempDir _dir;
     private IndexDb? _index;
+    private StoreScan? _scan;
 
     /// <param name="arenas">Arenas to declare.</param>
     /// <param name="prepareLower">Fills the lower directory before the mount.</param>
@@ -68,6 +69,7 @@ public sealed class OverlayStore : IDisposable
         {
             MergedView.Unmount(Store);
             IsMounted = false;
+            _scan = null;
         }
     }
 
@@ -75,6 +77,39 @@ public sealed class OverlayStore : IDisposable
     public ScanSummary Scan() =>
         new UpperScanner(Store.RealDir, new LowerLayer(Lower, Index), Index, NullLogger.Instance)
             .Scan(Store.Config.Arenas.Select(a => a.Name).ToArray());
+
+    /// <summary>
+    /// Scans only what <paramref name="scopes"/> name, with one scanner while the view stays
+    /// mounted, as the daemon's (it remembers the names deleted files had).
+    /// </summary>
+    public ScanSummary Scan(IReadOnlyList<ScanScope> scopes) => (_scan ??= new StoreScan(Store, Index, NullLogger.Instance)).Scan(scopes);
+
+    /// <summary>
+    /// Scans the paths <paramref name="watcher"/> (on real/) named since the last call, as the
+    /// daemon would; everything after an overflow.
+    /// </summary>
+    public ScanSummary ScanWatched(TreeWatcher watcher)
+    {
+        var arenas = Store.Config.Arenas.Select(a => a.Name).ToDictionary(a => a.Value, StringComparer.Ordinal);
+        var paths = new Dictionary<ArenaName, HashSet<string>>();
+        while (watcher.Read(0) is var batch && (batch.Changes.Count > 0 || batch.Overflowed))
+        {
+            if (batch.Overflowed)
+            {
+                watcher.Rewatch();
+                return Scan();
+            }
+            foreach (var change in batch.Changes)
+            {
+                string[] parts = change.Path.Split('/', 2);
+                if (arenas.TryGetValue(parts[0], out var arena))
+                {
+                    (paths.TryGetValue(arena, out var set) ? set : paths[arena] = new(StringComparer.Ordinal)).Add(parts.Length > 1 ? parts[1] : "");
+                }
+            }
+        }
+        return Scan(paths.Select(p => new ScanScope(p.Key, p.Value)).ToArray());
+    }
 
     /// <summary>The whole history, in order per arena.</summary>
     public List<Notification> History() => Index.ReadHistory(null).ToList();
