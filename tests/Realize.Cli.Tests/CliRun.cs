@@ -37,17 +37,6 @@ internal sealed record CliResult(int ExitCode, string Output, string Error)
 /// <summary>Runs <c>realize</c> in this process (Cli.Run) or as a child process (the built realize.dll).</summary>
 internal static class CliRun
 {
-    /// <summary>The realize.dll built next to this test assembly (the project references Realize.Cli).</summary>
-    public static string RealizeDll
-    {
-        get
-        {
-            string path = Path.Combine(AppContext.BaseDirectory, "realize.dll");
-            Assert.True(File.Exists(path), $"{path} is missing: Realize.Cli.Tests must reference src/Realize.Cli");
-            return path;
-        }
-    }
-
     public static CliResult InProcess(params string[] args)
     {
         using var output = new StringWriter();
@@ -59,8 +48,7 @@ internal static class CliRun
     /// <summary>Runs <c>dotnet realize.dll</c> with <paramref name="args"/>, optionally as user nobody.</summary>
     public static CliResult Process(string[] args, IReadOnlyDictionary<string, string?>? environment = null, bool asNobody = false)
     {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        string[] command = [dotnet, RealizeDll, .. args];
+        string[] command = [RealizeCommand.Dotnet, RealizeCommand.Dll, .. args];
         var result = asNobody
             ? Shell.Run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", .. command], environment: environment)
             : Shell.Run(command[0], command[1..], environment: environment);

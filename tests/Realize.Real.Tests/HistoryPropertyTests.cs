@@ -43,17 +43,7 @@ public sealed class HistoryPropertyTests
     private static readonly Lock s_logLock = new();
     private static int s_shrunk;
 
-    public static TheoryData<int> Seeds()
-    {
-        int first = IntFromEnvironment("REALIZE_PROPERTY_SEED") ?? DefaultFirstSeed;
-        int runs = IntFromEnvironment("REALIZE_PROPERTY_RUNS") ?? DefaultRuns;
-        var data = new TheoryData<int>();
-        for (int i = 0; i < runs; i++)
-        {
-            data.Add(first + i);
-        }
-        return data;
-    }
+    public static TheoryData<int> Seeds() => [.. Realize.TestSupport.Seeds.FromEnvironment("REALIZE_PROPERTY_SEED", "REALIZE_PROPERTY_RUNS", DefaultFirstSeed, DefaultRuns)];
 
     [Theory]
     [MemberData(nameof(Seeds))]
@@ -265,8 +255,7 @@ public sealed class HistoryPropertyTests
         }
     }
 
-    private static int? IntFromEnvironment(string name) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : null;
+    private static int? IntFromEnvironment(string name) => Realize.TestSupport.Seeds.IntFromEnvironment(name);
 
     private static Content RandomContent(Random random) => random.Next(10) switch
     {
@@ -489,59 +478,6 @@ public sealed class HistoryPropertyTests
         }
 
         private static string Parent(string path) => path[..path.LastIndexOf('/')];
-    }
-
-    /// <summary>
-    /// The directories and regular files of a merged view, relative to its root: those of the
-    /// arenas, and apart those outside every arena (which can be moved in or out).
-    /// </summary>
-    private sealed record ViewTree(List<string> Dirs, List<string> EmptyDirs, List<string> Files, List<string> OutsideDirs, List<string> OutsideFiles)
-    {
-        public List<string> All => [.. Dirs, .. Files];
-
-        public static ViewTree Read(string root, string[] arenas)
-        {
-            var tree = new ViewTree([], [], [], [], []);
-            foreach (string arena in arenas)
-            {
-                if (Stat.TryLstat(Path.Combine(root, arena)) is { Kind: FileKind.Directory })
-                {
-                    tree.Walk(root, arena, tree.Dirs, tree.Files);
-                }
-            }
-            foreach (string name in Directory.GetFileSystemEntries(root).Select(e => Path.GetFileName(e)).Order(StringComparer.Ordinal))
-            {
-                // An arena whose root is a file (moved there) counts as outside: it shows no files.
-                if (!arenas.Contains(name) || !tree.Dirs.Contains(name))
-                {
-                    tree.Walk(root, name, tree.OutsideDirs, tree.OutsideFiles);
-                }
-            }
-            return tree;
-        }
-
-        private void Walk(string root, string path, List<string> dirs, List<string> files)
-        {
-            string full = Path.Combine(root, path);
-            switch (Stat.TryLstat(full)?.Kind)
-            {
-                case FileKind.Directory:
-                    dirs.Add(path);
-                    var children = Directory.GetFileSystemEntries(full).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-                    if (children.Count == 0 && path.Contains('/', StringComparison.Ordinal) && dirs == Dirs)
-                    {
-                        EmptyDirs.Add(path);
-                    }
-                    foreach (string? child in children)
-                    {
-                        Walk(root, path + "/" + child, dirs, files);
-                    }
-                    break;
-                case FileKind.Regular:
-                    files.Add(path);
-                    break;
-            }
-        }
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Realize.TestSupport;
 
-/// <summary>The regular files of a directory tree, as path -> blob; and history replay.</summary>
+/// <summary>The regular files of a directory tree, as path -> blob; and history replay, lenient or strict.</summary>
 public static class Tree
 {
     /// <summary>Every regular file under <paramref name="root"/> (symlinks and others ignored), relative with '/'.</summary>
@@ -44,4 +44,44 @@ public static class Tree
         }
         return files;
     }
+
+    /// <summary>
+    /// Applies <paramref name="history"/> of <paramref name="arena"/> to a copy of
+    /// <paramref name="start"/>, checking each entry against the tree so far: <c>Added</c> needs
+    /// the path absent, <c>Updated</c> and <c>Removed</c> need it present with their
+    /// <c>old_blob</c> as its blob. A duplicate or a lost entry breaks one of these. Each
+    /// violation is added to <paramref name="problems"/>, and the entry applied anyway.
+    /// </summary>
+    public static SortedDictionary<string, BlobHash> ReplayStrictly(IDictionary<string, BlobHash> start, IEnumerable<Notification> history, ArenaName arena, List<string> problems)
+    {
+        var files = new SortedDictionary<string, BlobHash>(start, StringComparer.Ordinal);
+        foreach (var n in history.Where(n => n.Arena == arena))
+        {
+            bool present = files.TryGetValue(n.Path.Value, out var current);
+            string where = $"{arena}#{n.Index} {n.Type} {n.Path}";
+            switch (n.Type)
+            {
+                case NotificationType.Added when present:
+                    problems.Add($"{where}: the path is already there (blob {Short(current)})");
+                    break;
+                case NotificationType.Updated or NotificationType.Removed when !present:
+                    problems.Add($"{where}: the path is not there");
+                    break;
+                case NotificationType.Updated or NotificationType.Removed when n.OldBlob != current:
+                    problems.Add($"{where}: old_blob {Short(n.OldBlob)}, but the path has {Short(current)}");
+                    break;
+            }
+            if (n.Type == NotificationType.Removed)
+            {
+                files.Remove(n.Path.Value);
+            }
+            else
+            {
+                files[n.Path.Value] = n.Blob!.Value;
+            }
+        }
+        return files;
+    }
+
+    private static string Short(BlobHash? blob) => blob is { } b ? b.Hex[..8] : "none";
 }
