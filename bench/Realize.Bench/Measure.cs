@@ -103,10 +103,13 @@ internal static class Measure
     /// <summary>Reads a page-cache copy of <paramref name="path"/>: <c>cat FILE &gt; /dev/null</c>.</summary>
     public static void Warm(string path) => Shell("cat \"$1\" > /dev/null", path);
 
-    /// <summary>A field of <c>/proc/self/status</c> (the kernel's "kB" are KiB) in MB of 10^6 bytes, the stricter reading of a limit in MB.</summary>
-    public static double StatusMegabytes(string field)
+    /// <summary>
+    /// A field of <c>/proc/self/status</c>, or of another process's <paramref name="status"/>
+    /// file (the kernel's "kB" are KiB), in MB of 10^6 bytes, the stricter reading of a limit in MB.
+    /// </summary>
+    public static double StatusMegabytes(string field, string status = "/proc/self/status")
     {
-        foreach (string line in File.ReadLines("/proc/self/status"))
+        foreach (string line in File.ReadLines(status))
         {
             if (line.StartsWith(field + ":", StringComparison.Ordinal))
             {
@@ -114,6 +117,6 @@ internal static class Measure
                 return long.Parse(parts[1], CultureInfo.InvariantCulture) * 1024 / 1e6;
             }
         }
-        throw new InvalidOperationException($"/proc/self/status has no {field}");
+        throw new InvalidOperationException($"{status} has no {field}");
     }
 }

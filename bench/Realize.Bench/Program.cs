@@ -10,6 +10,14 @@ const string Usage = """
       memory-rescan DIR                 only a rescan of DIR's unchanged store; prints its time and VmHWM
       scan DIR [--runs N]               rescans of the unchanged tree vs find -printf, interleaved
       mount DIR | unmount DIR           the merged view of DIR's store
+      daemon-setup DIR                  a store in DIR for the daemon: arena "bench" in the merged view, "plain" a plain directory
+      daemon-latency DIR [--settle-ms MS] [--runs N]
+                                        with 'realize up' running: close() and rename() to notification in index.db
+      daemon-load DIR N [--runs N] [--idle-s S] [--latency-runs N]
+                                        with 'realize up' running: N files created through the view, then in the
+                                        plain arena; the rescan fallback; idle CPU and memory
+      The daemon modes run the CLI as 'dotnet realize.dll' (default: the one built beside
+      realize-bench; --cli PATH/realize.dll for another).
     Figures are printed as lines "RESULT key value" (seconds, MB of 10^6 bytes, counts).
     """;
 
@@ -24,13 +32,21 @@ try
         ["scan", var dir, .. var rest] => ScanBench.Rescans(dir, Options.Runs(rest)),
         ["mount", var dir] => ScanBench.Mount(dir),
         ["unmount", var dir] => ScanBench.Unmount(dir),
+        ["daemon-setup", var dir, .. var rest] => DaemonBench.Setup(dir, Cli(rest)),
+        ["daemon-latency", var dir, .. var rest] => DaemonBench.Latency(dir, Cli(rest),
+            Options.Number(rest, "--settle-ms", 200, zeroAllowed: true), Options.Number(rest, "--runs", 21)),
+        ["daemon-load", var dir, var count, .. var rest] => DaemonBench.Load(dir, Cli(rest), Options.Count(count),
+            Options.Runs(rest), Options.Number(rest, "--idle-s", 30), Options.Number(rest, "--latency-runs", 21)),
         _ => Fail(Usage),
     };
 }
-catch (Exception e) when (e is BenchException or IOException or InvalidOperationException or UnauthorizedAccessException or Realize.Storage.RealizeException)
+catch (Exception e) when (e is BenchException or IOException or InvalidOperationException or UnauthorizedAccessException
+    or Realize.Storage.RealizeException or Microsoft.Data.Sqlite.SqliteException)
 {
     return Fail($"realize-bench: {e.Message}");
 }
+
+static string Cli(string[] rest) => Options.Text(rest, "--cli") ?? DaemonBench.DefaultCli();
 
 static int Fail(string message)
 {

@@ -16,6 +16,13 @@ public sealed record DaemonOptions
     /// <summary>How long a path must be quiet before it is examined, unless it was just closed after writing.</summary>
     public TimeSpan SettleDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// How often every arena is rescanned whatever inotify said (zero: never), as Syncthing does:
+    /// a safety net for what inotify cannot tell, such as a write to a hard-linked file whose
+    /// other names overlay no longer knows.
+    /// </summary>
+    public TimeSpan RescanInterval { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>How often directories that the inotify watch limit left unwatched are rescanned.</summary>
     public TimeSpan UnwatchedRescanInterval { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -187,6 +194,7 @@ public sealed partial class Daemon : IDisposable
         private long _pruned;
 
         private long _nextUnwatchedScan;
+        private long _nextRescan;
         private bool _rescanAll;
         private int _skipped;
         private int _rescans;
@@ -206,8 +214,11 @@ public sealed partial class Daemon : IDisposable
             var catchUp = _scan.ScanAll();
             _skipped = catchUp.Skipped;
             LogScanned(_owner._logger, "catch-up", catchUp.ToString());
+            ReleaseMemory();
             long unwatchedPeriod = (long)(_owner._options.UnwatchedRescanInterval.TotalSeconds * Stopwatch.Frequency);
+            long rescanPeriod = (long)(_owner._options.RescanInterval.TotalSeconds * Stopwatch.Frequency);
             _nextUnwatchedScan = Stopwatch.GetTimestamp() + unwatchedPeriod;
+            _nextRescan = rescanPeriod > 0 ? Stopwatch.GetTimestamp() + rescanPeriod : long.MaxValue;
             Publish();
             while (true)
             {
@@ -228,6 +239,11 @@ public sealed partial class Daemon : IDisposable
                 var requests = _owner.TakeScanRequests();
                 if (requests.Count > 0)
                 {
+                    _rescanAll = true;
+                }
+                if (now >= _nextRescan)
+                {
+                    _nextRescan = now + rescanPeriod;
                     _rescanAll = true;
                 }
                 var scopes = new List<ScanScope>();
@@ -264,7 +280,7 @@ public sealed partial class Daemon : IDisposable
             {
                 return 0;
             }
-            long next = _watcher.Unwatched.Count > 0 ? _nextUnwatchedScan : long.MaxValue;
+            long next = Math.Min(_watcher.Unwatched.Count > 0 ? _nextUnwatchedScan : long.MaxValue, _nextRescan);
             foreach (long due in _due.Values)
             {
                 next = Math.Min(next, due);
@@ -339,6 +355,7 @@ public sealed partial class Daemon : IDisposable
                 if (whole)
                 {
                     _skipped = summary.Skipped;
+                    ReleaseMemory();
                 }
                 foreach (var scope in scopes)
                 {
@@ -395,6 +412,12 @@ public sealed partial class Daemon : IDisposable
                 }
             }
         }
+
+        /// <summary>
+        /// After a whole scan, whose rows and listings are garbage now: hands the memory back,
+        /// so that an idle daemon stays small.
+        /// </summary>
+        private static void ReleaseMemory() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
         private void Publish()
         {

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Realize.Bench;
+
+/// <summary>
+/// The few system calls the daemon benchmarks make themselves: files created as a C program
+/// would (<c>File.WriteAllBytes</c> adds flock, ftruncate and lseek, and created files through
+/// the merged view at half the rate), a plain rename, and signals to the daemon.
+/// </summary>
+internal static partial class Libc
+{
+    /// <summary>Asks a process to stop cleanly.</summary>
+    public const int SIGTERM = 15;
+
+    private const string Library = "libc";
+    private const int O_WRONLY = 0x1;
+    private const int O_CREAT = 0x40;
+    private const int O_EXCL = 0x80;
+    private const int O_CLOEXEC = 0x80000;
+    private const int Mode0644 = 0x1a4;
+
+    /// <summary>
+    /// Creates a new file holding <paramref name="contents"/>: open, write, close. Returns the
+    /// <see cref="Stopwatch"/> timestamp taken just before the close.
+    /// </summary>
+    public static unsafe long CreateFile(string path, ReadOnlySpan<byte> contents)
+    {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, Mode0644);
+        if (fd < 0)
+        {
+            throw Error("open", path);
+        }
+        nint written;
+        fixed (byte* bytes = contents)
+        {
+            written = write(fd, bytes, (nuint)contents.Length);
+        }
+        if (written != contents.Length)
+        {
+            // errno is read before close can change it.
+            var error = written < 0 ? Error("write", path) : new IOException($"write {path}: {written} of {contents.Length} bytes written");
+            close(fd);
+            throw error;
+        }
+        long beforeClose = Stopwatch.GetTimestamp();
+        if (close(fd) != 0)
+        {
+            throw Error("close", path);
+        }
+        return beforeClose;
+    }
+
+    /// <summary>
+    /// rename(2): <c>File.Move</c> without overwrite links and unlinks instead, which inotify
+    /// reports as a new file. Returns the <see cref="Stopwatch"/> timestamp taken just before.
+    /// </summary>
+    public static long Rename(string from, string to)
+    {
+        long before = Stopwatch.GetTimestamp();
+        if (rename(from, to) != 0)
+        {
+            throw Error("rename", from);
+        }
+        return before;
+    }
+
+    /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/>; false when it is gone already.</summary>
+    public static bool Signal(int pid, int signal)
+    {
+        const int ESRCH = 3;
+        if (kill(pid, signal) == 0)
+        {
+            return true;
+        }
+        int errno = Marshal.GetLastPInvokeError();
+        return errno == ESRCH ? false : throw new IOException($"kill {pid}: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+
+    private static IOException Error(string call, string path) =>
+        new($"{call} {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+
+    [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags, int mode);
+
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    private static unsafe partial nint write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
+    private static partial int close(int fd);
+
+    [LibraryImport(Library, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rename(string from, string to);
+
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}
