@@ -331,7 +331,16 @@ public sealed class UpperScanner
                 bool isRoot = i == segments.Length;
                 string full = at.Length == 0 ? upperRoot : upperRoot + "/" + at;
                 string? source = parentSource is null ? null : Names.Join(parentSource, name);
-                if (inUpper && Stat.TryLstat(full) is { } status)
+                if (!isRoot && inUpper && _covers.TryGetValue(at, out string? known))
+                {
+                    // A directory above an earlier root of this scan: read already.
+                    source = known;
+                }
+                else if (!isRoot && _cut.Contains(at))
+                {
+                    return;
+                }
+                else if (inUpper && Stat.TryLstat(full) is { } status)
                 {
                     if (status.Kind != FileKind.Directory)
                     {

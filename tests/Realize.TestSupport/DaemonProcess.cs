@@ -30,16 +30,23 @@ public sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>Starts <c>realize --store STORE up</c> with <paramref name="upOptions"/> (such as <c>--settle-ms 50</c>); does not wait for it.</summary>
-    public static DaemonProcess Start(Store store, params string[] upOptions)
+    public static DaemonProcess Start(Store store, params string[] upOptions) => StartWrapped(store, [], upOptions);
+
+    /// <summary>
+    /// Starts <c>realize --store STORE up</c> through <paramref name="wrapper"/>, a command that
+    /// ends by executing its arguments in its own process (such as <c>unshare -U -r</c>).
+    /// </summary>
+    public static DaemonProcess StartWrapped(Store store, string[] wrapper, params string[] upOptions)
     {
-        var start = new ProcessStartInfo(RealizeCommand.Dotnet)
+        string[] command = [.. wrapper, RealizeCommand.Dotnet, RealizeCommand.Dll, "--store", store.Root, "up", .. upOptions];
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (string argument in (string[])[RealizeCommand.Dll, "--store", store.Root, "up", .. upOptions])
+        foreach (string argument in command[1..])
         {
             start.ArgumentList.Add(argument);
         }
