@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Realize.Core;
 using Realize.Linux;
@@ -9,7 +10,8 @@ namespace Realize.Cli;
 
 /// <summary>
 /// The built-in demo: a store in a temporary directory whose merged view lies over a small
-/// sample lower directory; a few changes through the view; the history they make.
+/// sample lower directory; a few changes through the view and the history a scan makes of
+/// them; then the daemon, recording changes live, also in a plain-directory arena.
 /// </summary>
 internal static class Demo
 {
@@ -58,7 +60,6 @@ internal static class Demo
         output.WriteLine($"# peer ID {store.LoadPeerId()}");
         store.SaveConfig(store.Config with { Arenas = [new ArenaConfig(ArenaName.Parse("docs")), new ArenaConfig(ArenaName.Parse("photos"))] });
         MergedView.Mount(store);
-        bool mounted = true;
         kept = keep;
         try
         {
@@ -77,18 +78,89 @@ internal static class Demo
                 output.WriteLine(HistoryJson.Format(notification));
             }
             output.WriteLine($"# a second scan adds nothing: {StoreScan.Run(store, index, NullLogger.Instance)}");
-            if (keep)
-            {
-                mounted = false;
-                output.WriteLine($"# kept: look in {view}, then 'realize --store {store.Root} unmount'");
-            }
         }
         finally
         {
-            if (mounted)
+            MergedView.Unmount(store);
+        }
+        Live(output, store, top);
+        if (keep)
+        {
+            MergedView.Mount(store);
+            output.WriteLine($"# kept: look in {view}, then 'realize --store {store.Root} unmount'");
+        }
+        else
+        {
+            kept = false;
+        }
+    }
+
+    /// <summary>Part two: <c>realize up</c> in this process, and changes it records as they happen.</summary>
+    private static void Live(TextWriter output, Store store, string top)
+    {
+        string music = Path.Combine(top, "music");
+        Write(Path.Combine(music, "tune.txt"), "(a tune)\n");
+        store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(ArenaName.Parse("music"), music)] });
+        output.WriteLine($"# realize arena add music --path {music}   (a plain directory, shared as it is)");
+        output.WriteLine("# realize up: mounts the view, catches up, then records changes as they happen");
+        using var stop = new CancellationTokenSource();
+        var daemon = Task.Run(() => Daemon.Daemon.RunAsync(store, new Daemon.DaemonOptions(), NullLoggerFactory.Instance, stop.Token));
+        try
+        {
+            Until(daemon, () => Daemon.ControlClient.SendAsync(store, new Daemon.ControlRequest("status")).GetAwaiter().GetResult()?.Status is not null, "the daemon to answer");
+            string view = store.Config.Mount!;
+            LiveStep(output, store, daemon, "echo 'Written while it runs.' > docs/live.txt", () => Write(Path.Combine(view, "docs", "live.txt"), "Written while it runs.\n"));
+            LiveStep(output, store, daemon, "mv docs/ideas docs/someday", () => Directory.Move(Path.Combine(view, "docs", "ideas"), Path.Combine(view, "docs", "someday")));
+            LiveStep(output, store, daemon, $"echo 'la la' > {music}/song.txt", () => Write(Path.Combine(music, "song.txt"), "la la\n"));
+            var status = Daemon.ControlClient.SendAsync(store, new Daemon.ControlRequest("status")).GetAwaiter().GetResult()?.Status;
+            output.WriteLine($"# realize status: {string.Join("; ", status!.Arenas.Select(a => $"{a.Name} {a.FilesIndexed} files, history {a.HistoryLength}"))}; {status.Watches} directories watched");
+        }
+        finally
+        {
+            stop.Cancel();
+            daemon.GetAwaiter().GetResult();
+        }
+        output.WriteLine("# stopped (as on Ctrl-C): what was pending is recorded, the view unmounted");
+    }
+
+    private static void LiveStep(TextWriter output, Store store, Task daemon, string shell, Action action)
+    {
+        using var index = store.OpenIndex();
+        var before = store.Config.Arenas.ToDictionary(a => a.Name, a => index.LastIndex(a.Name));
+        output.WriteLine($"$ {shell}");
+        var clock = Stopwatch.StartNew();
+        action();
+        List<Notification> added = [];
+        Until(daemon, () =>
+        {
+            added = before.SelectMany(b => index.ReadHistory(b.Key, b.Value)).ToList();
+            return added.Count > 0;
+        }, $"'{shell}' to be recorded");
+        // A rename makes two notifications or more: let the daemon finish the batch.
+        Until(daemon, () => Daemon.ControlClient.SendAsync(store, new Daemon.ControlRequest("status")).GetAwaiter().GetResult()?.Status is { Waiting: 0 }, "the daemon to settle");
+        added = before.SelectMany(b => index.ReadHistory(b.Key, b.Value)).ToList();
+        output.WriteLine($"# recorded within {clock.Elapsed.TotalMilliseconds:0} ms:");
+        foreach (var notification in added)
+        {
+            output.WriteLine(HistoryJson.Format(notification));
+        }
+    }
+
+    private static void Until(Task daemon, Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (daemon.IsCompleted)
             {
-                MergedView.Unmount(store);
+                daemon.GetAwaiter().GetResult();
+                throw new RealizeException($"the demo's daemon stopped before {what}");
             }
+            if (clock.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new RealizeException($"the demo waited 20 s for {what}: is the machine very busy?");
+            }
+            Thread.Sleep(2);
         }
     }
 
