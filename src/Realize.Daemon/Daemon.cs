@@ -183,15 +183,25 @@ public sealed partial class Daemon : IDisposable
         private readonly Dictionary<string, ArenaName> _overlayArenas;
         private readonly long _settle;
 
+        // Paths examined in a burst after which the memory it took is handed back.
+        private const int ReleaseAfter = 20_000;
+
         // Paths waiting to be examined -> when they are due (Stopwatch ticks).
         private readonly Dictionary<(ArenaName Arena, string Path), long> _due = [];
 
         // The two ends of a rename: examined together, so a moved file keeps its blob unread.
         private readonly Dictionary<(ArenaName Arena, string Path), (ArenaName Arena, string Path)> _partners = [];
 
+        // Paths something was renamed to, while they wait.
+        private readonly HashSet<(ArenaName Arena, string Path)> _renamed = [];
+
         // Paths examined lately -> when; pruned now and then.
         private readonly Dictionary<(ArenaName Arena, string Path), long> _examined = [];
         private long _pruned;
+
+        // Paths examined since memory was last handed back, and when last.
+        private int _examinedSinceRelease;
+        private long _lastExamined;
 
         private long _nextUnwatchedScan;
         private long _nextRescan;
@@ -266,6 +276,12 @@ public sealed partial class Daemon : IDisposable
                 {
                     Examine(scopes, requests, now, stopping);
                 }
+                if (_due.Count == 0 && _examinedSinceRelease >= ReleaseAfter && now - _lastExamined >= Stopwatch.Frequency)
+                {
+                    // A burst is over and quiet for a second: what it needed is garbage now.
+                    _examinedSinceRelease = 0;
+                    ReleaseMemory();
+                }
                 Publish();
                 if (stopping && _due.Count == 0 && !_rescanAll)
                 {
@@ -281,6 +297,10 @@ public sealed partial class Daemon : IDisposable
                 return 0;
             }
             long next = Math.Min(_watcher.Unwatched.Count > 0 ? _nextUnwatchedScan : long.MaxValue, _nextRescan);
+            if (_examinedSinceRelease >= ReleaseAfter)
+            {
+                next = Math.Min(next, _lastExamined + Stopwatch.Frequency);
+            }
             foreach (long due in _due.Values)
             {
                 next = Math.Min(next, due);
@@ -313,6 +333,7 @@ public sealed partial class Daemon : IDisposable
             {
                 _partners[key] = source;
                 _partners[source] = key;
+                _renamed.Add(key);
             }
         }
 
@@ -341,7 +362,8 @@ public sealed partial class Daemon : IDisposable
             foreach (var group in ready.GroupBy(k => k.Arena))
             {
                 var deferred = _due.Keys.Where(k => k.Arena == group.Key && !ready.Contains(k)).Select(k => k.Path).ToHashSet(StringComparer.Ordinal);
-                scopes.Add(new ScanScope(group.Key, group.Select(k => k.Path).ToArray(), deferred));
+                var renamed = group.Where(_renamed.Contains).Select(k => k.Path).ToHashSet(StringComparer.Ordinal);
+                scopes.Add(new ScanScope(group.Key, group.Select(k => k.Path).ToArray(), deferred, renamed));
             }
         }
 
@@ -355,6 +377,10 @@ public sealed partial class Daemon : IDisposable
                 if (whole)
                 {
                     _skipped = summary.Skipped;
+                }
+                if (whole)
+                {
+                    _examinedSinceRelease = 0;
                     ReleaseMemory();
                 }
                 foreach (var scope in scopes)
@@ -364,9 +390,12 @@ public sealed partial class Daemon : IDisposable
                         var key = (scope.Arena, path);
                         _due.Remove(key);
                         _partners.Remove(key);
+                        _renamed.Remove(key);
                         _examined[key] = now;
                     }
+                    _examinedSinceRelease += scope.Paths.Count;
                 }
+                _lastExamined = now;
                 if (summary.Added + summary.Updated + summary.Removed > 0)
                 {
                     LogScanned(_owner._logger, whole ? "rescan" : "changes", summary.ToString());

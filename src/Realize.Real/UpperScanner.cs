@@ -28,7 +28,8 @@ public sealed record ScanSummary(int Arenas, long Files, int Added, int Updated,
 /// <param name="Arena">The arena.</param>
 /// <param name="Paths">Paths relative to the arena ("" is its root); null for the whole arena.</param>
 /// <param name="Deferred">Paths below those that are not examined now (they are still being written) and keep their rows.</param>
-public sealed record ScanScope(ArenaName Arena, IReadOnlyCollection<string>? Paths = null, IReadOnlySet<string>? Deferred = null)
+/// <param name="Renamed">Those of <paramref name="Paths"/> that something was renamed to: the files below them may be known under another name, also in another arena.</param>
+public sealed record ScanScope(ArenaName Arena, IReadOnlyCollection<string>? Paths = null, IReadOnlySet<string>? Deferred = null, IReadOnlySet<string>? Renamed = null)
 {
     /// <summary>True when the whole arena is scanned.</summary>
     public bool IsWhole => Paths is null || Paths.Contains("");
@@ -120,7 +121,9 @@ public sealed class UpperScanner
         var totals = new ArenaScan.Counts();
         int outside = IsPlain || !scopes.All(s => s.IsWhole) ? 0 : CountOutside(scopes.Select(s => s.Arena).ToArray());
         int lowerHashedBefore = _lower.Hashed;
-        foreach (var scope in scopes)
+        // Where something was renamed to first: its files may take the blobs of rows that the
+        // scan of the other end (another arena) would remove.
+        foreach (var scope in scopes.OrderBy(s => s.Renamed is { Count: > 0 } ? 0 : 1))
         {
             var scan = new ArenaScan(this, scope, totals, progress);
             scan.Run();
@@ -196,6 +199,12 @@ public sealed class UpperScanner
         // Paths below the roots left alone for now (still settling), with what lies below them.
         private readonly HashSet<string> _deferred = new(StringComparer.Ordinal);
 
+        // Roots that something was renamed to.
+        private readonly HashSet<string> _renamed = new(StringComparer.Ordinal);
+
+        // Lower directories (with the arena) -> whether they exist: most new files have none below.
+        private readonly Dictionary<string, bool> _lowerDirectories = new(StringComparer.Ordinal);
+
         // Keeps the scan's short-lived garbage small.
         private GarbageBound _garbage = GarbageBound.Start();
 
@@ -215,6 +224,10 @@ public sealed class UpperScanner
                 {
                     _deferred.Add(path);
                 }
+            }
+            if (_roots is not null && scope.Renamed is { } renamed)
+            {
+                _renamed.UnionWith(renamed);
             }
             _rows = _roots is null ? owner._index.LoadFiles(_arena) : owner._index.LoadFiles(_arena, _roots);
             _garbage.Check();
@@ -252,6 +265,31 @@ public sealed class UpperScanner
 
         private static bool IsStrictlyBelow(string path, string root) =>
             root.Length == 0 ? path.Length > 0 : path.Length > root.Length && path[root.Length] == '/' && path.StartsWith(root, StringComparison.Ordinal);
+
+        /// <summary>True when <paramref name="path"/> or a directory above it is a root something was renamed to.</summary>
+        private bool IsRenamed(string path)
+        {
+            for (string at = path; at.Length > 0; at = Names.Parent(at))
+            {
+                if (_renamed.Contains(at))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /// <summary>The lower file at <paramref name="lowerPath"/>, without asking for it when its directory is known to be missing.</summary>
+        private LowerFile? Lower(string lowerPath)
+        {
+            string directory = Names.Parent(lowerPath);
+            if (!_lowerDirectories.TryGetValue(directory, out bool exists))
+            {
+                exists = _owner._lower.Stat(directory) is { Kind: FileKind.Directory };
+                _lowerDirectories[directory] = exists;
+            }
+            return exists ? _owner._lower.File(lowerPath) : null;
+        }
 
         /// <summary>True when <paramref name="path"/> or a directory above it is deferred.</summary>
         private bool IsDeferred(string path)
@@ -541,8 +579,10 @@ public sealed class UpperScanner
             {
                 return (known.Blob, status);
             }
-            // A partial scan holds only the rows below its roots: the file may come from elsewhere in the arena.
-            if (_roots is not null && _owner._index.FindByInode(_arena, status.Inode, status.Size, status.MTime, status.CTime) is { } elsewhere && elsewhere.Path != path)
+            // A partial scan holds only the rows below its roots: a file renamed here may come from
+            // elsewhere, also from another arena.
+            if (_renamed.Count > 0 && IsRenamed(path) && _owner._index.FindByInode(status.Inode, status.Size, status.MTime, status.CTime) is { } elsewhere
+                && (elsewhere.Arena != _arena || elsewhere.Path != path))
             {
                 return (elsewhere.Blob, status);
             }
@@ -645,7 +685,7 @@ public sealed class UpperScanner
                 {
                     if (!baselineKnown)
                     {
-                        baseline = _owner._lower.File(Baseline(_arena, path));
+                        baseline = Lower(Baseline(_arena, path));
                         baselineKnown = true;
                     }
                     return baseline;
@@ -734,12 +774,12 @@ public sealed class UpperScanner
                         return null;
                     }
                     string rest = ancestor.Length == 0 ? path : path[(ancestor.Length + 1)..];
-                    return Merged.Of(_owner._lower.File(Names.Join(lowerDir, rest)));
+                    return Merged.Of(Lower(Names.Join(lowerDir, rest)));
                 }
                 if (ancestor.Length == 0)
                 {
                     // The upper dir says nothing of this arena: the lower layer shows through.
-                    return Merged.Of(_owner._lower.File(Baseline(path)));
+                    return Merged.Of(Lower(Baseline(path)));
                 }
                 child = ancestor;
                 ancestor = Names.Parent(ancestor);

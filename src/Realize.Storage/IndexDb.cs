@@ -75,28 +75,29 @@ public sealed class IndexDb : IDisposable
     }
 
     /// <summary>All rows of <paramref name="arena"/>, by path.</summary>
-    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena) => LoadFiles(arena, [""]);
+    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena) => LoadFiles(arena, (IReadOnlyCollection<string>)[""]);
 
     /// <summary>The rows of <paramref name="arena"/> at or below each of <paramref name="roots"/> ("" is the whole arena), by path.</summary>
-    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena, IEnumerable<string> roots)
+    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena, IReadOnlyCollection<string> roots)
     {
         var rows = new Dictionary<string, IndexedFile>(StringComparer.Ordinal);
-        using var all = Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena");
-        all.Parameters.AddWithValue("$arena", arena.Value);
+        bool whole = roots.Contains("");
         // "p" and "p/..." lie in ["p", "p0") ('0' follows '/'; BINARY collation compares UTF-8
-        // bytes), with siblings such as "p.txt" that are left out below: one range of the key.
-        using var below = Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena AND path >= $root AND path < $to");
-        var p = AddParameters(below, "$arena", "$root", "$to");
+        // bytes), with siblings such as "p.txt" that are left out below: one range of the key
+        // per root, with one statement prepared once.
+        using var command = whole
+            ? Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena")
+            : Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena AND path >= $root AND path < $to");
+        var p = AddParameters(command, whole ? ["$arena"] : ["$arena", "$root", "$to"]);
         p[0].Value = arena.Value;
+        var ranges = whole ? [] : roots.ToHashSet(StringComparer.Ordinal);
         var garbage = GarbageBound.Start();
-        foreach (string root in roots)
+        foreach (string root in whole ? [""] : ranges)
         {
-            SqliteCommand command = all;
-            if (root.Length > 0)
+            if (!whole)
             {
                 p[1].Value = root;
                 p[2].Value = root + "0";
-                command = below;
             }
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -106,7 +107,7 @@ public sealed class IndexDb : IDisposable
                     garbage.Check();
                 }
                 string path = reader.GetString(0);
-                if (root.Length == 0 || path.Length == root.Length || path[root.Length] == '/')
+                if (whole || IsAtOrBelowOne(path, ranges))
                 {
                     rows[path] = ReadRow(reader);
                 }
@@ -115,26 +116,38 @@ public sealed class IndexDb : IDisposable
         return rows;
     }
 
-    /// <summary>
-    /// The path and blob of a row of <paramref name="arena"/> for a file of real/ with this
-    /// inode, size, mtime and ctime (the same file under another name), or null.
-    /// </summary>
-    public (string Path, BlobHash Blob)? FindByInode(ArenaName arena, ulong inode, long size, FileTime mtime, FileTime ctime)
+    /// <summary>True when <paramref name="path"/> is one of <paramref name="roots"/> or below one (not merely a sibling with the same start).</summary>
+    private static bool IsAtOrBelowOne(string path, HashSet<string> roots)
     {
-        _byInode ??= Command("SELECT path, blob FROM files WHERE arena = $arena AND inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 LIMIT 1");
+        for (int end = path.Length; end > 0; end = path.LastIndexOf('/', end - 1))
+        {
+            if (roots.Contains(path[..end]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The arena, path and blob of a row for a file of real/ with this inode, size, mtime and
+    /// ctime (the same file under another name), or null.
+    /// </summary>
+    public (ArenaName Arena, string Path, BlobHash Blob)? FindByInode(ulong inode, long size, FileTime mtime, FileTime ctime)
+    {
+        _byInode ??= Command("SELECT arena, path, blob FROM files WHERE inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 LIMIT 1");
         if (_byInode.Parameters.Count == 0)
         {
-            AddParameters(_byInode, "$arena", "$inode", "$size", "$mtime", "$ctime");
+            AddParameters(_byInode, "$inode", "$size", "$mtime", "$ctime");
         }
         _byInode.Transaction = _transaction;
         var p = _byInode.Parameters;
-        p[0].Value = arena.Value;
-        p[1].Value = (long)inode;
-        p[2].Value = size;
-        p[3].Value = mtime.TotalNanoseconds;
-        p[4].Value = ctime.TotalNanoseconds;
+        p[0].Value = (long)inode;
+        p[1].Value = size;
+        p[2].Value = mtime.TotalNanoseconds;
+        p[3].Value = ctime.TotalNanoseconds;
         using var reader = _byInode.ExecuteReader();
-        return reader.Read() && ReadBlob(reader, 1) is { } blob ? (reader.GetString(0), blob) : null;
+        return reader.Read() && ReadBlob(reader, 2) is { } blob ? (ArenaName.Parse(reader.GetString(0)), reader.GetString(1), blob) : null;
     }
 
     /// <summary>The (arena, path) of every row for a file of real/ with this inode: the names of a hard-linked file.</summary>

@@ -343,4 +343,59 @@ public sealed class IndexDbTests : IDisposable
         db.Commit(s_photos, Added(1), []);
         Assert.Equal([3L], Indexes(db.ReadHistory(null, since: 2)));
     }
+
+    private static RowChange Row(string path, ulong inode, long size = 1, long mtime = 10, long ctime = 20) =>
+        new(path, new IndexedFile(Blob(path), size, FileTime.FromTotalNanoseconds(mtime), inode, FileSource.Real, FileTime.FromTotalNanoseconds(ctime)));
+
+    [Fact]
+    public void LoadFiles_OfSomePaths_HoldsThemAndWhatLiesBelow_ButNotSiblingsWithTheSameStart()
+    {
+        using var db = IndexDb.Open(DbPath);
+        db.Commit(s_docs, [], [Row("a", 1), Row("a/x", 2), Row("a/y/z", 3), Row("a.txt", 4), Row("a-b/c", 5), Row("ab", 6), Row("b/c", 7), Row("c", 8)]);
+        db.Commit(s_photos, [], [Row("a/x", 9)]);
+
+        var rows = db.LoadFiles(s_docs, ["a", "b/c", "missing"]);
+
+        Assert.Equal(["a", "a/x", "a/y/z", "b/c"], rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(8, db.LoadFiles(s_docs, [""]).Count);
+    }
+
+    [Fact]
+    public void FindByInode_FindsTheSameFileUnderAnotherName_InAnyArena_OnlyWhenSizeAndTimesMatchToo()
+    {
+        using var db = IndexDb.Open(DbPath);
+        db.Commit(s_docs, [], [Row("old/name", 42, size: 3, mtime: 100, ctime: 200)]);
+
+        var found = db.FindByInode(42, 3, FileTime.FromTotalNanoseconds(100), FileTime.FromTotalNanoseconds(200));
+
+        Assert.Equal((s_docs, "old/name", Blob("old/name")), found);
+        Assert.Null(db.FindByInode(42, 4, FileTime.FromTotalNanoseconds(100), FileTime.FromTotalNanoseconds(200)));
+        Assert.Null(db.FindByInode(42, 3, FileTime.FromTotalNanoseconds(100), FileTime.FromTotalNanoseconds(201)));
+        Assert.Null(db.FindByInode(43, 3, FileTime.FromTotalNanoseconds(100), FileTime.FromTotalNanoseconds(200)));
+    }
+
+    [Fact]
+    public void FindLinks_ListsEveryNameOfAnInode_AcrossArenas()
+    {
+        using var db = IndexDb.Open(DbPath);
+        db.Commit(s_docs, [], [Row("a", 7), Row("b", 8)]);
+        db.Commit(s_photos, [], [Row("c", 7)]);
+
+        Assert.Equal([(s_docs, "a"), (s_photos, "c")], db.FindLinks(7).OrderBy(l => l.Path, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void OpeningAVersion1Index_AddsTheInodeIndex_AndKeepsTheRows()
+    {
+        // A version 1 file: today's tables without the index that version 2 adds.
+        IndexDb.Open(DbPath).Dispose();
+        Query("DROP INDEX files_inode; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
+        Assert.Equal("", Query("SELECT name FROM sqlite_master WHERE name = 'files_inode'"));
+
+        using var db = IndexDb.Open(DbPath);
+
+        Assert.Equal("2", Query("PRAGMA user_version"));
+        Assert.Equal("files_inode", Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_inode'"));
+        Assert.Equal(["kept"], db.LoadFiles(s_docs).Keys);
+    }
 }

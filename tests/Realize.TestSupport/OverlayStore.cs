@@ -92,6 +92,7 @@ public sealed class OverlayStore : IDisposable
     {
         var arenas = Store.Config.Arenas.Select(a => a.Name).ToDictionary(a => a.Value, StringComparer.Ordinal);
         var paths = new Dictionary<ArenaName, HashSet<string>>();
+        var renamed = new Dictionary<ArenaName, HashSet<string>>();
         while (watcher.Read(0) is var batch && (batch.Changes.Count > 0 || batch.Overflowed))
         {
             if (batch.Overflowed)
@@ -104,11 +105,16 @@ public sealed class OverlayStore : IDisposable
                 string[] parts = change.Path.Split('/', 2);
                 if (arenas.TryGetValue(parts[0], out var arena))
                 {
-                    (paths.TryGetValue(arena, out var set) ? set : paths[arena] = new(StringComparer.Ordinal)).Add(parts.Length > 1 ? parts[1] : "");
+                    string path = parts.Length > 1 ? parts[1] : "";
+                    (paths.TryGetValue(arena, out var set) ? set : paths[arena] = new(StringComparer.Ordinal)).Add(path);
+                    if (change.MovedFrom is not null)
+                    {
+                        (renamed.TryGetValue(arena, out var moved) ? moved : renamed[arena] = new(StringComparer.Ordinal)).Add(path);
+                    }
                 }
             }
         }
-        return Scan(paths.Select(p => new ScanScope(p.Key, p.Value)).ToArray());
+        return Scan(paths.Select(p => new ScanScope(p.Key, p.Value, Renamed: renamed.GetValueOrDefault(p.Key))).ToArray());
     }
 
     /// <summary>The whole history, in order per arena.</summary>
