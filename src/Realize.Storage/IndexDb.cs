@@ -46,8 +46,8 @@ public sealed class IndexDb : IDisposable
     private readonly byte[] _blobBuffer = new byte[32];
     private SqliteTransaction? _transaction;
 
-    // Prepared once: a scan of part of an arena asks it for every new file.
-    private SqliteCommand? _byInode;
+    // Statements prepared once, by SQL text: the watch loop runs them thousands of times.
+    private readonly Dictionary<string, (SqliteCommand Command, SqliteParameter[] Parameters)> _prepared = new(StringComparer.Ordinal);
 
     private IndexDb(SqliteConnection connection) => _connection = connection;
 
@@ -85,10 +85,9 @@ public sealed class IndexDb : IDisposable
         // "p" and "p/..." lie in ["p", "p0") ('0' follows '/'; BINARY collation compares UTF-8
         // bytes), with siblings such as "p.txt" that are left out below: one range of the key
         // per root, with one statement prepared once.
-        using var command = whole
-            ? Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena")
-            : Command("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena AND path >= $root AND path < $to");
-        var p = AddParameters(command, whole ? ["$arena"] : ["$arena", "$root", "$to"]);
+        var (command, p) = whole
+            ? Prepared("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena", "$arena")
+            : Prepared("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena AND path >= $root AND path < $to", "$arena", "$root", "$to");
         p[0].Value = arena.Value;
         var ranges = whole ? [] : roots.ToHashSet(StringComparer.Ordinal);
         var garbage = GarbageBound.Start();
@@ -135,26 +134,21 @@ public sealed class IndexDb : IDisposable
     /// </summary>
     public (ArenaName Arena, string Path, BlobHash Blob)? FindByInode(ulong inode, long size, FileTime mtime, FileTime ctime)
     {
-        _byInode ??= Command("SELECT arena, path, blob FROM files WHERE inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 LIMIT 1");
-        if (_byInode.Parameters.Count == 0)
-        {
-            AddParameters(_byInode, "$inode", "$size", "$mtime", "$ctime");
-        }
-        _byInode.Transaction = _transaction;
-        var p = _byInode.Parameters;
+        var (command, p) = Prepared("SELECT arena, path, blob FROM files WHERE inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 LIMIT 1",
+            "$inode", "$size", "$mtime", "$ctime");
         p[0].Value = (long)inode;
         p[1].Value = size;
         p[2].Value = mtime.TotalNanoseconds;
         p[3].Value = ctime.TotalNanoseconds;
-        using var reader = _byInode.ExecuteReader();
+        using var reader = command.ExecuteReader();
         return reader.Read() && ReadBlob(reader, 2) is { } blob ? (ArenaName.Parse(reader.GetString(0)), reader.GetString(1), blob) : null;
     }
 
     /// <summary>The (arena, path) of every row for a file of real/ with this inode: the names of a hard-linked file.</summary>
     public List<(ArenaName Arena, string Path)> FindLinks(ulong inode)
     {
-        using var command = Command("SELECT arena, path FROM files WHERE inode = $inode");
-        command.Parameters.AddWithValue("$inode", (long)inode);
+        var (command, p) = Prepared("SELECT arena, path FROM files WHERE inode = $inode", "$inode");
+        p[0].Value = (long)inode;
         using var reader = command.ExecuteReader();
         var links = new List<(ArenaName, string)>();
         while (reader.Read())
@@ -205,8 +199,8 @@ public sealed class IndexDb : IDisposable
         long next = NextIndex(arena);
         if (notifications.Count > 0)
         {
-            using var insert = Command("INSERT INTO history (arena, idx, type, path, blob, size, mtime_ns, old_blob) VALUES ($arena, $idx, $type, $path, $blob, $size, $mtime, $old)");
-            var p = AddParameters(insert, "$arena", "$idx", "$type", "$path", "$blob", "$size", "$mtime", "$old");
+            var (insert, p) = Prepared("INSERT INTO history (arena, idx, type, path, blob, size, mtime_ns, old_blob) VALUES ($arena, $idx, $type, $path, $blob, $size, $mtime, $old)",
+                "$arena", "$idx", "$type", "$path", "$blob", "$size", "$mtime", "$old");
             p[0].Value = arena.Value;
             foreach (var n in notifications)
             {
@@ -219,17 +213,16 @@ public sealed class IndexDb : IDisposable
                 p[7].Value = BlobValue(n.OldBlob);
                 insert.ExecuteNonQuery();
             }
-            using var advance = Command("INSERT INTO arenas (name, next_index) VALUES ($arena, $next) ON CONFLICT (name) DO UPDATE SET next_index = excluded.next_index");
-            advance.Parameters.AddWithValue("$arena", arena.Value);
-            advance.Parameters.AddWithValue("$next", next);
+            var (advance, a) = Prepared("INSERT INTO arenas (name, next_index) VALUES ($arena, $next) ON CONFLICT (name) DO UPDATE SET next_index = excluded.next_index", "$arena", "$next");
+            a[0].Value = arena.Value;
+            a[1].Value = next;
             advance.ExecuteNonQuery();
         }
         if (rows.Count > 0)
         {
-            using var upsert = Command("INSERT OR REPLACE INTO files (arena, path, blob, size, mtime_ns, inode, source, ctime_ns) VALUES ($arena, $path, $blob, $size, $mtime, $inode, $source, $ctime)");
-            var u = AddParameters(upsert, "$arena", "$path", "$blob", "$size", "$mtime", "$inode", "$source", "$ctime");
-            using var delete = Command("DELETE FROM files WHERE arena = $arena AND path = $path");
-            var d = AddParameters(delete, "$arena", "$path");
+            var (upsert, u) = Prepared("INSERT OR REPLACE INTO files (arena, path, blob, size, mtime_ns, inode, source, ctime_ns) VALUES ($arena, $path, $blob, $size, $mtime, $inode, $source, $ctime)",
+                "$arena", "$path", "$blob", "$size", "$mtime", "$inode", "$source", "$ctime");
+            var (delete, d) = Prepared("DELETE FROM files WHERE arena = $arena AND path = $path", "$arena", "$path");
             u[0].Value = arena.Value;
             d[0].Value = arena.Value;
             foreach (var change in rows)
@@ -297,8 +290,8 @@ public sealed class IndexDb : IDisposable
         {
             return pending;
         }
-        using var command = Command("SELECT size, mtime_ns, inode, blob FROM lower_blobs WHERE path = $path");
-        command.Parameters.AddWithValue("$path", path);
+        var (command, p) = Prepared("SELECT size, mtime_ns, inode, blob FROM lower_blobs WHERE path = $path", "$path");
+        p[0].Value = path;
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new LowerBlob(reader.GetInt64(0), FileTime.FromTotalNanoseconds(reader.GetInt64(1)), (ulong)reader.GetInt64(2), ReadBlob(reader, 3)!.Value)
@@ -311,7 +304,10 @@ public sealed class IndexDb : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _byInode?.Dispose();
+        foreach (var (command, _) in _prepared.Values)
+        {
+            command.Dispose();
+        }
         _connection.Dispose();
     }
 
@@ -337,8 +333,8 @@ public sealed class IndexDb : IDisposable
 
     private long NextIndex(ArenaName arena)
     {
-        using var command = Command("SELECT next_index FROM arenas WHERE name = $arena");
-        command.Parameters.AddWithValue("$arena", arena.Value);
+        var (command, p) = Prepared("SELECT next_index FROM arenas WHERE name = $arena", "$arena");
+        p[0].Value = arena.Value;
         return command.ExecuteScalar() is long next ? next : 1;
     }
 
@@ -393,6 +389,19 @@ public sealed class IndexDb : IDisposable
         {
             _transaction = null;
         }
+    }
+
+    /// <summary>A statement prepared on first use and kept, joined to the current transaction, with its parameters by position.</summary>
+    private (SqliteCommand Command, SqliteParameter[] Parameters) Prepared(string sql, params string[] names)
+    {
+        if (!_prepared.TryGetValue(sql, out var entry))
+        {
+            var command = Command(sql);
+            entry = (command, AddParameters(command, names));
+            _prepared[sql] = entry;
+        }
+        entry.Command.Transaction = _transaction;
+        return entry;
     }
 
     private SqliteCommand Command(string sql)
