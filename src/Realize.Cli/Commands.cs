@@ -85,6 +85,17 @@ internal static class Commands
             {
                 throw new RealizeException($"{directory} is not a directory: create it, or give the directory to share");
             }
+            if (directory is not null)
+            {
+                // Shared by its real name: the daemon never follows a symlink.
+                directory = Directory.ResolveLinkTarget(directory, returnFinalTarget: true)?.FullName ?? directory;
+                string? other = Overlapping(directory, store.Root) ?? Overlapping(directory, store.Config.Mount)
+                    ?? store.Config.Arenas.Select(a => Overlapping(directory, a.PlainPath)).FirstOrDefault(o => o is not null);
+                if (other is not null)
+                {
+                    throw new RealizeException($"{directory} overlaps {other}, which Realize already uses: give a directory outside it");
+                }
+            }
             store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(arena, directory)] });
             if (directory is null && store.Config.Mount is { } mount && Mounts.IsMountPoint(mount))
             {
@@ -100,6 +111,17 @@ internal static class Commands
             return 0;
         });
         return new Command("arena", "Manage arenas") { add };
+    }
+
+    /// <summary><paramref name="used"/> when one of the two directories lies at or below the other, else null.</summary>
+    private static string? Overlapping(string directory, string? used)
+    {
+        if (used is null)
+        {
+            return null;
+        }
+        static string Slashed(string path) => Path.TrimEndingDirectorySeparator(path) + "/";
+        return Slashed(directory).StartsWith(Slashed(used), StringComparison.Ordinal) || Slashed(used).StartsWith(Slashed(directory), StringComparison.Ordinal) ? used : null;
     }
 
     private static Command Mount(GlobalOptions options, TextWriter output)

@@ -310,6 +310,12 @@ public sealed class UpperScanner
 
         public void Run()
         {
+            if (_owner.IsPlain && Stat.TryLstat(_owner.RootOf(_arena)) is not { Kind: FileKind.Directory })
+            {
+                // Never "every file removed" because a disk is not mounted.
+                throw new DirectoryNotFoundException(
+                    $"the directory {_owner.RootOf(_arena)} of arena '{_arena}' is missing or not a directory: mount it, or take the arena out of realize.toml; nothing was recorded for it");
+            }
             if (_roots is null)
             {
                 RunWhole();

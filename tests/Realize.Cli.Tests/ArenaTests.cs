@@ -93,4 +93,44 @@ public sealed class ArenaTests : IDisposable
         Assert.Contains("not a directory", _store.Run("arena", "add", "photos", "--path", _store.Combine("missing")).AssertFailsWithOneLine(), StringComparison.Ordinal);
         Assert.Equal(before, ConfigBytes());
     }
+
+    [Fact]
+    public void AddWithPath_ThroughASymlink_SharesTheDirectoryByItsRealName()
+    {
+        string photos = _store.Combine("photos");
+        Directory.CreateDirectory(photos);
+        File.CreateSymbolicLink(_store.Combine("link"), photos);
+
+        _store.Run("arena", "add", "photos", "--path", _store.Combine("link")).AssertSucceeds();
+
+        Assert.Equal(photos, Store.Open(_store.StoreDir).Config.Arenas.Single().PlainPath);
+    }
+
+    [Fact]
+    public void AddWithPath_InsideTheStore_OrOverAnotherArena_FailsWithOneLine_AndChangesNothing()
+    {
+        string photos = _store.Combine("photos");
+        Directory.CreateDirectory(Path.Combine(photos, "holidays"));
+        _store.Run("arena", "add", "photos", "--path", photos).AssertSucceeds();
+        byte[] before = ConfigBytes();
+
+        Assert.Contains("overlaps", _store.Run("arena", "add", "inside", "--path", Path.Combine(_store.StoreDir, "real")).AssertFailsWithOneLine(), StringComparison.Ordinal);
+        Assert.Contains("overlaps", _store.Run("arena", "add", "holidays", "--path", Path.Combine(photos, "holidays")).AssertFailsWithOneLine(), StringComparison.Ordinal);
+        Assert.Equal(before, ConfigBytes());
+    }
+
+    [Fact]
+    public void Scan_OfAPlainArenaWhoseDirectoryIsGone_FailsWithOneLine_AndRecordsNoRemoval()
+    {
+        string photos = _store.Combine("photos");
+        Directory.CreateDirectory(photos);
+        File.WriteAllText(Path.Combine(photos, "cat.jpg"), "meow");
+        _store.Run("arena", "add", "photos", "--path", photos).AssertSucceeds();
+        _store.Run("scan").AssertSucceeds();
+        Directory.Move(photos, photos + ".unmounted");
+
+        Assert.Contains("is missing", _store.Run("scan").AssertFailsWithOneLine(), StringComparison.Ordinal);
+
+        Assert.Single(_store.Run("history", "photos", "--json").AssertSucceeds().Trim().Split('\n'));
+    }
 }
