@@ -68,6 +68,21 @@ public static class Stat
         }
     }
 
+    /// <summary>The ID of the mount that <paramref name="path"/> (not following a symlink) lies on, or null when it does not exist.</summary>
+    public static unsafe ulong? MountId(string path)
+    {
+        byte[] bytes = NullTerminated(path);
+        fixed (byte* p = bytes)
+        {
+            if (Interop.statx(Interop.AT_FDCWD, p, Interop.AT_SYMLINK_NOFOLLOW, Interop.STATX_BASIC_STATS | Interop.STATX_MNT_ID, out var buf) != 0)
+            {
+                var error = LinuxException.FromLastError("statx", path);
+                return error.Errno is Interop.ENOENT or Interop.ENOTDIR ? null : throw error;
+            }
+            return buf.stx_mnt_id;
+        }
+    }
+
     internal static byte[] NullTerminated(string path)
     {
         byte[] bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];

@@ -77,6 +77,29 @@ public sealed class UpperScanner
 
     private bool IsPlain => _plainRoots is not null;
 
+    // Plain arena -> the mount its directory was on when first scanned.
+    private readonly Dictionary<ArenaName, ulong> _plainMounts = [];
+
+    /// <summary>
+    /// Never "every file removed" because a disk is not mounted: a plain arena's directory must
+    /// exist, and stay on the mount it was first scanned on.
+    /// </summary>
+    private void CheckPlainRoot(ArenaName arena)
+    {
+        string root = RootOf(arena);
+        if (Stat.TryLstat(root) is not { Kind: FileKind.Directory } || Stat.MountId(root) is not { } mount)
+        {
+            throw new DirectoryNotFoundException(
+                $"the directory {root} of arena '{arena}' is missing or not a directory: mount it, or take the arena out of realize.toml; nothing was recorded for it");
+        }
+        if (_plainMounts.TryGetValue(arena, out ulong first) && first != mount)
+        {
+            throw new DirectoryNotFoundException(
+                $"the directory {root} of arena '{arena}' is now on another mount (was its disk unmounted?): nothing was recorded for it; restart realize up once it is back");
+        }
+        _plainMounts[arena] = mount;
+    }
+
     private string RootOf(ArenaName arena) => _plainRoots is null ? Path.Combine(_realDir, arena.Value) : _plainRoots[arena];
 
     /// <summary>Scans every arena in <paramref name="arenas"/> and commits the history.</summary>
@@ -310,11 +333,9 @@ public sealed class UpperScanner
 
         public void Run()
         {
-            if (_owner.IsPlain && Stat.TryLstat(_owner.RootOf(_arena)) is not { Kind: FileKind.Directory })
+            if (_owner.IsPlain)
             {
-                // Never "every file removed" because a disk is not mounted.
-                throw new DirectoryNotFoundException(
-                    $"the directory {_owner.RootOf(_arena)} of arena '{_arena}' is missing or not a directory: mount it, or take the arena out of realize.toml; nothing was recorded for it");
+                _owner.CheckPlainRoot(_arena);
             }
             if (_roots is null)
             {
