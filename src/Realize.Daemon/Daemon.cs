@@ -276,6 +276,11 @@ public sealed partial class Daemon : IDisposable
                 {
                     Examine(scopes, requests, now, stopping);
                 }
+                else
+                {
+                    // A rescan of a store without arenas: nothing to do.
+                    _rescanAll = false;
+                }
                 if (_due.Count == 0 && _examinedSinceRelease >= ReleaseAfter && now - _lastExamined >= Stopwatch.Frequency)
                 {
                     // A burst is over and quiet for a second: what it needed is garbage now.

@@ -31,9 +31,9 @@ public sealed class DaemonTests : IDisposable
 
     private string View(string relative) => Path.Combine(_store.Config.Mount!, relative);
 
-    private async Task StartAsync()
+    private async Task StartAsync(DaemonOptions? options = null)
     {
-        _daemon = Task.Run(() => Daemon.RunAsync(_store, new DaemonOptions(), NullLoggerFactory.Instance, _stop.Token));
+        _daemon = Task.Run(() => Daemon.RunAsync(_store, options ?? new DaemonOptions(), NullLoggerFactory.Instance, _stop.Token));
         await Until(async () => _daemon.IsCompleted || await ControlClient.SendAsync(_store, new ControlRequest("status")) is { Status: not null }, "the daemon answers status");
         if (_daemon.IsCompleted)
         {
@@ -127,6 +127,38 @@ public sealed class DaemonTests : IDisposable
         Assert.NotNull(answer?.Summary);
         Assert.StartsWith("scanned 1 arena", answer.Summary, StringComparison.Ordinal);
         await StopAsync();
+    }
+
+    [Fact]
+    public async Task ChangeInotifyCannotSee_IsFoundByThePeriodicRescan()
+    {
+        string photos = _dir.Combine("photos");
+        Directory.CreateDirectory(Path.Combine(photos, "sub"));
+        _store.SaveConfig(_store.Config with { Arenas = [.. _store.Config.Arenas, new ArenaConfig(ArenaName.Parse("photos"), photos)] });
+        await StartAsync(new DaemonOptions { RescanInterval = TimeSpan.FromSeconds(1) });
+        // Mounted after the daemon watched sub/: its watch is on the directory below the mount,
+        // so inotify tells nothing of what is written in the new filesystem.
+        Shell.Check("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", Path.Combine(photos, "sub"));
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(photos, "sub", "unseen.txt"), "unseen by inotify");
+
+            await Until(() => Task.FromResult(History().Any(n => n.Type == NotificationType.Added && n.Path.Value == "sub/unseen.txt")), "the rescan records the file");
+            await StopAsync();
+        }
+        finally
+        {
+            Mounts.Unmount(Path.Combine(photos, "sub"), detach: true);
+        }
+    }
+
+    [Fact]
+    public async Task PeriodicRescan_OfAStoreWithoutArenas_LetsTheDaemonStop()
+    {
+        _store.SaveConfig(_store.Config with { Arenas = [] });
+        await StartAsync(new DaemonOptions { RescanInterval = TimeSpan.FromMilliseconds(50) });
+        await Until(async () => await ControlClient.SendAsync(_store, new ControlRequest("status")) is { Status: not null }, "it still answers after some rescans");
+        await StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
     }
 
     [Fact]
