@@ -171,8 +171,9 @@ public sealed partial class Daemon : IDisposable
     /// <summary>
     /// The watch loop's state: which paths wait to settle, and until when. Each changed path is
     /// examined (with what lies below it) once quiet for the settle delay, or at once when it
-    /// was closed after writing, unless it was examined less than a settle delay ago: a file
-    /// written over and over is then recorded once it stops.
+    /// was closed after writing, unless it was examined less than a settle delay before it
+    /// changed (and has not been quiet for one since): a file written over and over is then
+    /// recorded once it stops.
     /// </summary>
     private sealed class WatchState
     {
@@ -195,7 +196,8 @@ public sealed partial class Daemon : IDisposable
         // Paths something was renamed to, while they wait.
         private readonly HashSet<(ArenaName Arena, string Path)> _renamed = [];
 
-        // Paths examined lately -> when; pruned now and then.
+        // Paths examined lately -> when, or when last changed if they changed again within a
+        // settle delay of that (they are busy); pruned now and then.
         private readonly Dictionary<(ArenaName Arena, string Path), long> _examined = [];
         private long _pruned;
 
@@ -333,6 +335,13 @@ public sealed partial class Daemon : IDisposable
                 return;
             }
             bool examinedLately = _examined.TryGetValue(key, out long when) && now - when < _settle;
+            if (examinedLately)
+            {
+                // Still busy: it stays so until quiet for a settle delay, so that a file closed
+                // over and over (echo x >> f in a loop) is recorded once more when it stops, not
+                // again every settle delay.
+                _examined[key] = now;
+            }
             _due[key] = change.Closed && !examinedLately ? Math.Min(_due.GetValueOrDefault(key, long.MaxValue), now) : now + _settle;
             if (change.MovedFrom is { } from && Locate(change.Root, from) is { } source)
             {

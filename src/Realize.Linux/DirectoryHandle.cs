@@ -39,7 +39,10 @@ public sealed class DirectoryHandle : SafeHandle
     public static DirectoryHandle Open(string path) =>
         TryOpen(path) ?? throw new LinuxException(Interop.ENOTDIR, "open", path);
 
-    /// <summary>Reads every entry but <c>.</c> and <c>..</c>, in the order the filesystem returns them.</summary>
+    /// <summary>
+    /// Reads every entry but <c>.</c> and <c>..</c>, in the order the filesystem returns them.
+    /// A directory removed since it was opened reads as empty, as it was when removed.
+    /// </summary>
     public unsafe List<DirectoryEntry> ReadAll()
     {
         var entries = new List<DirectoryEntry>();
@@ -58,7 +61,8 @@ public sealed class DirectoryHandle : SafeHandle
                 }
                 if (n < 0)
                 {
-                    throw LinuxException.FromLastError("getdents64", null);
+                    // ENOENT: removed meanwhile (rmdir needs it empty). A watcher or a scan races with that all the time.
+                    return Marshal.GetLastPInvokeError() == Interop.ENOENT ? entries : throw LinuxException.FromLastError("getdents64", null);
                 }
                 if (n == 0)
                 {

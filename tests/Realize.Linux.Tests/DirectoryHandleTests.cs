@@ -48,6 +48,17 @@ public sealed class DirectoryHandleTests : IDisposable
     }
 
     [Fact]
+    public void ReadAll_OfADirectoryRemovedAfterItWasOpened_IsEmpty()
+    {
+        // A watcher or a scan opens a directory that is removed before it is read (getdents64 then fails with ENOENT).
+        Directory.CreateDirectory(_dir.Combine("gone"));
+        using var directory = DirectoryHandle.Open(_dir.Combine("gone"));
+        Posix.Rmdir(_dir.Combine("gone"));
+
+        Assert.Empty(directory.ReadAll());
+    }
+
+    [Fact]
     public void ReadAll_NamesAreNulTerminatedBytes()
     {
         File.WriteAllText(_dir.Combine("é"), "");
