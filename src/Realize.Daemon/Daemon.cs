@@ -123,7 +123,7 @@ public sealed partial class Daemon : IDisposable
     private void WatchLoop(CancellationToken stop)
     {
         using var index = _store.OpenIndex();
-        var scan = new StoreScan(_store, index, _logger);
+        var scan = new StoreScan(_store, index, _logger) { SettleDelay = _options.SettleDelay };
         if (_options.RaiseQueueLimit)
         {
             RaiseQueueLimit();
@@ -224,6 +224,10 @@ public sealed partial class Daemon : IDisposable
         public void Run(CancellationToken stop)
         {
             var catchUp = _scan.ScanAll();
+            foreach (var key in _scan.Settling)
+            {
+                _due.TryAdd(key, Stopwatch.GetTimestamp() + _settle);
+            }
             _skipped = catchUp.Skipped;
             LogScanned(_owner._logger, "catch-up", catchUp.ToString());
             ReleaseMemory();
@@ -234,7 +238,20 @@ public sealed partial class Daemon : IDisposable
             Publish();
             while (true)
             {
-                var batch = _watcher.Read(Timeout(stop));
+                WatchBatch batch;
+                try
+                {
+                    batch = _watcher.Read(Timeout(stop));
+                }
+                catch (IOException e)
+                {
+                    // A directory that cannot be read or watched (permissions changed, say): what the
+                    // batch said is lost, so look at everything again rather than stop watching.
+                    _owner.RecordError($"reading inotify events: {e.Message}; rescanning every arena");
+                    batch = new WatchBatch([], Overflowed: false);
+                    _rescanAll = true;
+                    _rescans++;
+                }
                 long now = Stopwatch.GetTimestamp();
                 if (batch.Overflowed)
                 {
@@ -385,6 +402,9 @@ public sealed partial class Daemon : IDisposable
         {
             bool whole = _rescanAll;
             _rescanAll = false;
+            // The last look, or one a user asked for ('realize scan'): whatever is there now is
+            // recorded, settled or not.
+            _scan.SettleDelay = stopping || requests.Count > 0 ? TimeSpan.Zero : _owner._options.SettleDelay;
             try
             {
                 var summary = _scan.Scan(scopes);
@@ -410,6 +430,11 @@ public sealed partial class Daemon : IDisposable
                     _examinedSinceRelease += scope.Paths.Count;
                 }
                 _lastExamined = now;
+                foreach (var key in _scan.Settling)
+                {
+                    // Found while still being written: examined once quiet, unless an event names it first.
+                    _due.TryAdd(key, now + _settle);
+                }
                 if (summary.Added + summary.Updated + summary.Removed > 0)
                 {
                     LogScanned(_owner._logger, whole ? "rescan" : "changes", summary.ToString());

@@ -24,4 +24,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Warning, "the kernel dropped the inotify watch on {Path}: watching it again and rescanning it")]
     public static partial void LostWatch(ILogger logger, string path);
+
+    [LoggerMessage(8, LogLevel.Warning, "cannot watch {Path}: {Reason}")]
+    public static partial void CannotWatch(ILogger logger, string path, string reason);
 }

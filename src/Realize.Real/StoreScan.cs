@@ -26,6 +26,22 @@ public sealed class StoreScan
     /// <summary>The arenas of the merged view (those without a directory of their own).</summary>
     public IReadOnlyList<ArenaName> OverlayArenas { get; }
 
+    /// <summary>How long a file found in a directory must have been left alone to be examined (zero: at once); the rest is in <see cref="Settling"/>.</summary>
+    public TimeSpan SettleDelay
+    {
+        get => _overlay.SettleDelay;
+        set
+        {
+            _overlay.SettleDelay = value;
+            _plain?.SettleDelay = value;
+        }
+    }
+
+    /// <summary>Files the last scan left for later, as they had changed within the settle delay.</summary>
+    public IReadOnlyList<(ArenaName Arena, string Path)> Settling => _settling;
+
+    private readonly List<(ArenaName Arena, string Path)> _settling = [];
+
     /// <summary>The plain-directory arenas and their directories.</summary>
     public IReadOnlyDictionary<ArenaName, string> PlainRoots { get; }
 
@@ -47,6 +63,7 @@ public sealed class StoreScan
 
     private ScanSummary Scan(IReadOnlyList<ScanScope> scopes, IProgress<long>? progress, bool whole)
     {
+        _settling.Clear();
         var (summary, linked) = ScanOnce(scopes, progress, whole);
         // A file written through one of its hard links changed under its other names too, and
         // inotify told of one: examine the others (a few rounds: links of links are the same file).
@@ -77,11 +94,13 @@ public sealed class StoreScan
         {
             overlay = _overlay.Scan(overlayScopes, progress);
             linked.AddRange(_overlay.LinkedElsewhere);
+            _settling.AddRange(_overlay.Settling);
         }
         if (plainScopes.Length > 0)
         {
             plain = _plain!.Scan(plainScopes, progress);
             linked.AddRange(_plain.LinkedElsewhere);
+            _settling.AddRange(_plain.Settling);
         }
         var summary = overlay is not null && plain is not null ? overlay + plain
             : overlay ?? plain ?? new ScanSummary(0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero);

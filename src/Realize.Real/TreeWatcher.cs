@@ -212,13 +212,29 @@ public sealed class TreeWatcher : IDisposable
                 // Gone, or not a directory (IN_DONT_FOLLOW: a symlink is never followed): its parent's events tell.
                 continue;
             }
-            // Listed after the watch is in place, so nothing created in between is missed.
-            using var directory = DirectoryHandle.TryOpen(full);
-            if (directory is null)
+            catch (LinuxException e) when (e.Errno == Errno.EACCES)
             {
+                // The scanner cannot read it either, and says so at each scan.
+                Log.CannotWatch(_logger, full, e.Message);
                 continue;
             }
-            foreach (var entry in directory.ReadAll())
+            // Listed after the watch is in place, so nothing created in between is missed.
+            List<DirectoryEntry> entries;
+            try
+            {
+                using var directory = DirectoryHandle.TryOpen(full);
+                if (directory is null)
+                {
+                    continue;
+                }
+                entries = directory.ReadAll();
+            }
+            catch (LinuxException e) when (e.Errno == Errno.EACCES)
+            {
+                Log.CannotWatch(_logger, full, e.Message);
+                continue;
+            }
+            foreach (var entry in entries)
             {
                 if (entry.Kind == FileKind.Directory && Names.TryDecode(entry.Name, out string? name))
                 {

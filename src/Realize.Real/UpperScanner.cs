@@ -115,6 +115,22 @@ public sealed class UpperScanner
 
     private readonly List<(ArenaName Arena, string Path)> _linkedElsewhere = [];
 
+    /// <summary>
+    /// How long a file found in a directory must have been left alone (its ctime) to be
+    /// examined; zero (the default, for 'realize scan') examines every file at once.
+    /// </summary>
+    public TimeSpan SettleDelay { get; set; }
+
+    /// <summary>Files the last scan found too recently changed to examine (see <see cref="SettleDelay"/>): to be examined once quiet.</summary>
+    public IReadOnlyList<(ArenaName Arena, string Path)> Settling => _settling;
+
+    private readonly List<(ArenaName Arena, string Path)> _settling = [];
+
+    // Nanoseconds since the epoch before which a file's last change must lie, for this scan; null:
+    // no such rule. A change dated after now plus a second (the clock was set back) does not count.
+    private long? _settledBefore;
+    private long _settleSpan;
+
     // Names of files of real/ that went away lately -> their inode, oldest first in _goneOrder.
     private readonly Dictionary<(ArenaName Arena, string Path), ulong> _gone = [];
     private readonly Queue<(ArenaName Arena, string Path)> _goneOrder = new();
@@ -140,6 +156,9 @@ public sealed class UpperScanner
     public ScanSummary Scan(IReadOnlyList<ScanScope> scopes, IProgress<long>? progress = null)
     {
         _linkedElsewhere.Clear();
+        _settling.Clear();
+        _settledBefore = SettleDelay > TimeSpan.Zero ? (DateTimeOffset.UtcNow - SettleDelay).ToUnixTimeMilliseconds() * 1_000_000 : null;
+        _settleSpan = (long)(SettleDelay + TimeSpan.FromSeconds(1)).TotalNanoseconds;
         var clock = Stopwatch.StartNew();
         var totals = new ArenaScan.Counts();
         int outside = IsPlain || !scopes.All(s => s.IsWhole) ? 0 : CountOutside(scopes.Select(s => s.Arena).ToArray());
@@ -413,7 +432,7 @@ public sealed class UpperScanner
                         {
                             try
                             {
-                                ExamineFile(parentFull, at, parentSource, name, status);
+                                ExamineFile(parentFull, at, parentSource, name, status, isRoot: true);
                             }
                             catch (IOException e) when (Vanished(e))
                             {
@@ -510,7 +529,7 @@ public sealed class UpperScanner
                     case FileKind.Regular:
                         try
                         {
-                            ExamineFile(upperDir, path, lowerDir, name, status);
+                            ExamineFile(upperDir, path, lowerDir, name, status, isRoot: false);
                         }
                         catch (IOException e) when (Vanished(e))
                         {
@@ -537,7 +556,8 @@ public sealed class UpperScanner
             }
         }
 
-        private void ExamineFile(string upperDir, string path, string? lowerDir, string name, FileStatus status)
+        /// <param name="isRoot">The path was named to the scan (inotify told of it), rather than found in a directory.</param>
+        private void ExamineFile(string upperDir, string path, string? lowerDir, string name, FileStatus status, bool isRoot)
         {
             _counts.Files++;
             if ((_counts.Files & 255) == 0)
@@ -551,6 +571,15 @@ public sealed class UpperScanner
                 // Unchanged since the last scan: never hashed again, and its row stays as it is.
                 // ctime too: a rewrite whose mtime was set back (touch -d, rsync -t) still changes it.
                 _unchanged.Add(row);
+                return;
+            }
+            if (!isRoot && _owner._settledBefore is { } settled && status.CTime.TotalNanoseconds > settled
+                && status.CTime.TotalNanoseconds < settled + _owner._settleSpan)
+            {
+                // Found in a directory while it may still be written (a rescan, or a directory
+                // listed before its files had events): examined once quiet, not half-written now.
+                _unsettled.Add(path);
+                _owner._settling.Add((_arena, path));
                 return;
             }
             if (_roots is not null && status.LinkCount > 1)
