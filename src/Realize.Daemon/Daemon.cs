@@ -187,6 +187,13 @@ public sealed partial class Daemon : IDisposable
         // Paths examined in a burst after which the memory it took is handed back.
         private const int ReleaseAfter = 20_000;
 
+        // The shortest time between two scans: a storm of changes is examined in batches, each
+        // costing one commit (an fsync), instead of one scan per read of the inotify queue.
+        private static readonly long s_scanGap = Stopwatch.Frequency / 100;
+
+        // No scan before this (Stopwatch ticks), but when stopping or asked.
+        private long _nextScanAllowed;
+
         // Paths waiting to be examined -> when they are due (Stopwatch ticks).
         private readonly Dictionary<(ArenaName Arena, string Path), long> _due = [];
 
@@ -290,12 +297,16 @@ public sealed partial class Daemon : IDisposable
                         }
                     }
                 }
-                Collect(scopes, now, stopping);
+                bool collected = stopping || requests.Count > 0 || now >= _nextScanAllowed;
+                if (collected)
+                {
+                    Collect(scopes, now, stopping);
+                }
                 if (scopes.Count > 0 || requests.Count > 0)
                 {
                     Examine(scopes, requests, now, stopping);
                 }
-                else
+                else if (collected)
                 {
                     // A rescan of a store without arenas: nothing to do.
                     _rescanAll = false;
@@ -316,18 +327,27 @@ public sealed partial class Daemon : IDisposable
 
         private int Timeout(CancellationToken stop)
         {
-            if (stop.IsCancellationRequested || _rescanAll || _owner.HasScanRequest())
+            if (stop.IsCancellationRequested || _owner.HasScanRequest())
             {
                 return 0;
             }
             long next = Math.Min(_watcher.Unwatched.Count > 0 ? _nextUnwatchedScan : long.MaxValue, _nextRescan);
+            if (_rescanAll)
+            {
+                next = Math.Min(next, _nextScanAllowed);
+            }
             if (_examinedSinceRelease >= ReleaseAfter)
             {
                 next = Math.Min(next, _lastExamined + Stopwatch.Frequency);
             }
+            long earliest = long.MaxValue;
             foreach (long due in _due.Values)
             {
-                next = Math.Min(next, due);
+                earliest = Math.Min(earliest, due);
+            }
+            if (earliest != long.MaxValue)
+            {
+                next = Math.Min(next, Math.Max(earliest, _nextScanAllowed));
             }
             return next == long.MaxValue ? -1
                 : (int)Math.Clamp((next - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency + 1, 0, int.MaxValue);
@@ -430,6 +450,7 @@ public sealed partial class Daemon : IDisposable
                     _examinedSinceRelease += scope.Paths.Count;
                 }
                 _lastExamined = now;
+                _nextScanAllowed = Stopwatch.GetTimestamp() + s_scanGap;
                 foreach (var key in _scan.Settling)
                 {
                     // Found while still being written: examined once quiet, unless an event names it first.
