@@ -191,6 +191,9 @@ public sealed partial class Daemon : IDisposable
         // costing one commit (an fsync), instead of one scan per read of the inotify queue.
         private static readonly long s_scanGap = Stopwatch.Frequency / 100;
 
+        // Paths in one scan from which it is a storm, and the next scan waits for the gap.
+        private const int StormPaths = 16;
+
         // No scan before this (Stopwatch ticks), but when stopping or asked.
         private long _nextScanAllowed;
 
@@ -450,7 +453,8 @@ public sealed partial class Daemon : IDisposable
                     _examinedSinceRelease += scope.Paths.Count;
                 }
                 _lastExamined = now;
-                _nextScanAllowed = Stopwatch.GetTimestamp() + s_scanGap;
+                // Only in a storm: a single change after a quiet spell is examined at once.
+                _nextScanAllowed = scopes.Sum(scope => scope.Paths!.Count) >= StormPaths ? Stopwatch.GetTimestamp() + s_scanGap : 0;
                 foreach (var key in _scan.Settling)
                 {
                     // Found while still being written: examined once quiet, unless an event names it first.
