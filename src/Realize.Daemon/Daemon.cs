@@ -303,7 +303,8 @@ public sealed partial class Daemon : IDisposable
                 bool collected = stopping || requests.Count > 0 || now >= _nextScanAllowed;
                 if (collected)
                 {
-                    Collect(scopes, now, stopping);
+                    // A scan a user asked for takes every waiting path too: it records everything now.
+                    Collect(scopes, now, stopping || requests.Count > 0);
                 }
                 if (scopes.Count > 0 || requests.Count > 0)
                 {
@@ -339,8 +340,9 @@ public sealed partial class Daemon : IDisposable
             {
                 next = Math.Min(next, _nextScanAllowed);
             }
-            if (_examinedSinceRelease >= ReleaseAfter)
+            if (_examinedSinceRelease >= ReleaseAfter && _due.Count == 0)
             {
+                // Only once nothing waits: the memory is handed back when the burst is over.
                 next = Math.Min(next, _lastExamined + Stopwatch.Frequency);
             }
             long earliest = long.MaxValue;

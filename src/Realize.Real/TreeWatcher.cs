@@ -118,8 +118,9 @@ public sealed class TreeWatcher : IDisposable
             }
             else if ((e.Events & WatchEvents.MovedTo) != 0)
             {
-                if (movedFrom.Remove(e.Cookie, out var source) && source.Root == directory.Root)
+                if (movedFrom.TryGetValue(e.Cookie, out var source) && source.Root == directory.Root)
                 {
+                    movedFrom.Remove(e.Cookie);
                     from = source.Path;
                     if (source.Watches is { } moved)
                     {
