@@ -13,12 +13,14 @@ public sealed class StoreScan
     private readonly UpperScanner _overlay;
     private readonly UpperScanner? _plain;
     private readonly HashSet<ArenaName> _plainArenas;
+    private readonly HashSet<ArenaName> _arenas;
 
     public StoreScan(Store store, IndexDb index, ILogger logger)
     {
         OverlayArenas = OverlayArenasOf(store.Config);
         PlainRoots = store.Config.Arenas.Where(a => a.PlainPath is not null).ToDictionary(a => a.Name, a => a.PlainPath!);
         _plainArenas = [.. PlainRoots.Keys];
+        _arenas = [.. Arenas];
         _overlay = new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, logger);
         _plain = PlainRoots.Count == 0 ? null : UpperScanner.ForPlainDirectories(PlainRoots, index, logger);
     }
@@ -70,15 +72,8 @@ public sealed class StoreScan
         for (int round = 0; round < 4 && linked.Length > 0; round++)
         {
             (var more, linked) = ScanOnce(linked, progress, whole: false);
-            summary = summary with
-            {
-                Files = summary.Files + more.Files,
-                Added = summary.Added + more.Added,
-                Updated = summary.Updated + more.Updated,
-                Removed = summary.Removed + more.Removed,
-                Hashed = summary.Hashed + more.Hashed,
-                Elapsed = summary.Elapsed + more.Elapsed,
-            };
+            // The same arenas again, and entries the first round already counted as skipped.
+            summary += more with { Arenas = 0, Skipped = 0 };
         }
         return summary;
     }
@@ -104,8 +99,7 @@ public sealed class StoreScan
         }
         var summary = overlay is not null && plain is not null ? overlay + plain
             : overlay ?? plain ?? new ScanSummary(0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero);
-        var known = Arenas.ToHashSet();
-        var more = linked.Where(l => known.Contains(l.Arena))
+        var more = linked.Where(l => _arenas.Contains(l.Arena))
             .GroupBy(l => l.Arena)
             .Select(g => new ScanScope(g.Key, g.Select(l => l.Path).Distinct(StringComparer.Ordinal).ToArray()))
             .ToArray();
