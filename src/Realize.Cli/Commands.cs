@@ -18,12 +18,14 @@ internal static class Commands
         yield return Init(options, output);
         yield return Id(options, output);
         yield return Arena(options, output);
+        yield return Peer(options, output);
         yield return Mount(options, output);
         yield return Unmount(options, output);
         yield return Scan(options, output, error);
         yield return Up(options, error);
         yield return Status(options, output);
         yield return History(options, output);
+        yield return Files(options, output);
         yield return Hash(output);
         yield return Demo.Command(output, error);
     }
@@ -32,9 +34,15 @@ internal static class Commands
     {
         var mount = new Option<string?>("--mount") { Description = "Where the merged view appears", HelpName = "MNT" };
         var lower = new Option<string?>("--lower") { Description = "A directory to use as the overlay's lower layer instead of the Unreal", HelpName = "LOWER" };
-        var command = new Command("init", "Create a store: its layout, a key pair and certificate; prints the peer ID") { mount, lower };
+        var listen = new Option<string?>("--listen") { Description = "Listen for the household on HOST:PORT (a listening peer); without it the peer is blind and connects out", HelpName = "HOST:PORT" };
+        var command = new Command("init", "Create a store: its layout, a key pair and certificate; prints the peer ID") { mount, lower, listen };
         command.SetAction(parsed =>
         {
+            string? listenAddress = parsed.GetValue(listen);
+            if (listenAddress is not null && !StoreConfig.IsValidAddress(listenAddress, out string? listenProblem))
+            {
+                throw new RealizeException($"--listen: {listenProblem}");
+            }
             string? lowerDir = parsed.GetValue(lower) is { } l ? Path.GetFullPath(l) : null;
             if (lowerDir is not null && !Directory.Exists(lowerDir))
             {
@@ -44,6 +52,7 @@ internal static class Commands
             {
                 Mount = parsed.GetValue(mount) is { } m ? Path.GetFullPath(m) : null,
                 Lower = lowerDir,
+                Listen = listenAddress,
             };
             var store = Store.Create(options.StoreDir(parsed), config);
             output.WriteLine(store.LoadPeerId());
@@ -71,11 +80,7 @@ internal static class Commands
         add.SetAction(parsed =>
         {
             var store = options.OpenStore(parsed);
-            string text = parsed.GetValue(name)!;
-            if (!ArenaName.TryParse(text, out ArenaName arena, out string? problem))
-            {
-                throw new RealizeException($"'{text}' is not a valid arena name: {problem}");
-            }
+            var arena = ParseArena(parsed.GetValue(name)!);
             if (store.Config.FindArena(arena) is not null)
             {
                 throw new RealizeException($"the arena '{arena}' is already declared in {store.ConfigPath}");
@@ -111,6 +116,55 @@ internal static class Commands
             return 0;
         });
         return new Command("arena", "Manage arenas") { add };
+    }
+
+    private static ArenaName ParseArena(string text) =>
+        ArenaName.TryParse(text, out ArenaName arena, out string? problem) ? arena : throw new RealizeException($"'{text}' is not a valid arena name: {problem}");
+
+    private static Command Peer(GlobalOptions options, TextWriter output)
+    {
+        var name = new Argument<string>("NAME") { Description = "What this store calls the peer: letters, digits, '.', '_' and '-'" };
+        var id = new Argument<string>("ID") { Description = "Its peer ID, as 'realize id' prints it there" };
+        var address = new Option<string?>("--address") { Description = "Where it listens (a listening peer); without it the peer is blind and calls here", HelpName = "HOST:PORT" };
+        var add = new Command("add", "Add a member of the household: only peers added here may connect") { name, id, address };
+        add.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            string peerName = parsed.GetValue(name)!;
+            if (!StoreConfig.IsValidPeerName(peerName, out string? problem))
+            {
+                throw new RealizeException($"'{peerName}' is not a valid peer name: {problem}");
+            }
+            if (!PeerId.TryParse(parsed.GetValue(id), out PeerId peerId))
+            {
+                throw new RealizeException($"'{parsed.GetValue(id)}' is not a peer ID: it is 52 characters A-Z and 2-7, as 'realize id' prints it on that peer");
+            }
+            string? at = parsed.GetValue(address);
+            if (at is not null && !StoreConfig.IsValidAddress(at, out string? addressProblem))
+            {
+                throw new RealizeException($"--address: {addressProblem}");
+            }
+            if (peerId == store.LoadPeerId())
+            {
+                throw new RealizeException($"{peerId} is this peer's own ID: add the ID that 'realize id' prints on the other peer");
+            }
+            if (store.Config.FindPeer(peerName) is not null)
+            {
+                throw new RealizeException($"a peer '{peerName}' is already in {store.ConfigPath}: choose another name");
+            }
+            if (store.Config.FindPeer(peerId) is { } same)
+            {
+                throw new RealizeException($"that ID is already in {store.ConfigPath} as peer '{same.Name}'");
+            }
+            store.SaveConfig(store.Config with { Peers = [.. store.Config.Peers, new PeerConfig(peerName, peerId, at)] });
+            output.WriteLine($"peer '{peerName}' added{(at is null ? " (blind: it connects here)" : $" at {at}")}");
+            if (ControlClient.SendAsync(store, new ControlRequest("status")).GetAwaiter().GetResult() is not null)
+            {
+                output.WriteLine("realize up is running: restart it to connect to the new peer");
+            }
+            return 0;
+        });
+        return new Command("peer", "Manage the household") { add };
     }
 
     /// <summary><paramref name="used"/> when one of the two directories lies at or below the other, else null.</summary>
@@ -226,12 +280,44 @@ internal static class Commands
                 return 0;
             }
             output.WriteLine($"daemon pid {status.Pid}, up since {status.Since:u}{(status.MergedView is null ? "" : $", merged view at {status.MergedView}")}");
+            output.WriteLine($"peer ID {status.PeerId}, {(status.Listening is null ? "blind (connects out)" : $"listening on {status.Listening}")}");
             foreach (var arena in status.Arenas)
             {
                 output.WriteLine($"arena {arena.Name}{(arena.Path is null ? "" : $" (directory {arena.Path})")}: {arena.FilesIndexed} files indexed, history {arena.HistoryLength}");
             }
             output.WriteLine($"waiting to settle: {status.Waiting}; skipped entries: {status.Skipped}; directories watched: {status.Watches}"
                 + $"{(status.Unwatched > 0 ? $" ({status.Unwatched} not watched)" : "")}; rescans after an inotify overflow: {status.Rescans}");
+            foreach (var peer in status.Peers)
+            {
+                string state = peer.Connected
+                    ? $"connected since {peer.Since:u} ({string.Join(", ", new[] { peer.Sending ? "sending" : null, peer.Receiving ? "receiving" : null }.OfType<string>())})"
+                    : $"not connected{(peer.Since is { } since ? $" since {since:u}" : "")}";
+                output.WriteLine($"peer {peer.Name} ({(peer.Address ?? "blind")}): {state}");
+                foreach (var arena in peer.Arenas)
+                {
+                    output.WriteLine($"  arena {arena.Arena}: {arena.Pending} to send, acknowledged up to {arena.Acked}; received up to {arena.Received}");
+                }
+                if (peer.OnlyHere.Count > 0)
+                {
+                    output.WriteLine($"  not exchanged, it does not share: {string.Join(", ", peer.OnlyHere)}");
+                }
+                if (peer.OnlyThere.Count > 0)
+                {
+                    output.WriteLine($"  not exchanged, shared there but not with it here: {string.Join(", ", peer.OnlyThere)}");
+                }
+                if (peer.Note is { } note)
+                {
+                    output.WriteLine($"  {note}");
+                }
+                if (peer.LastError is { } lastError)
+                {
+                    output.WriteLine($"  last error: {lastError}");
+                }
+            }
+            foreach (var conflict in status.Conflicts)
+            {
+                output.WriteLine($"conflict: {conflict.Arena}/{conflict.Path}: {string.Join("; ", conflict.Versions)}");
+            }
             if (status.WatchProblem is { } problem)
             {
                 output.WriteLine($"warning: {problem}");
@@ -254,18 +340,10 @@ internal static class Commands
         command.SetAction(parsed =>
         {
             var store = options.OpenStore(parsed);
-            ArenaName? arena = null;
-            if (parsed.GetValue(arenaArgument) is { } text)
+            ArenaName? arena = parsed.GetValue(arenaArgument) is { } text ? ParseArena(text) : null;
+            if (arena is { } name && store.Config.FindArena(name) is null)
             {
-                if (!ArenaName.TryParse(text, out ArenaName name, out string? problem))
-                {
-                    throw new RealizeException($"'{text}' is not a valid arena name: {problem}");
-                }
-                if (store.Config.FindArena(name) is null)
-                {
-                    throw new RealizeException($"no arena '{name}' in this store: 'realize arena add {name}' declares it");
-                }
-                arena = name;
+                throw new RealizeException($"no arena '{name}' in this store: 'realize arena add {name}' declares it");
             }
             long after = parsed.GetValue(since);
             if (after != 0 && arena is null)
@@ -277,6 +355,36 @@ internal static class Commands
             foreach (var notification in index.ReadHistory(arena, after))
             {
                 output.WriteLine(asJson ? HistoryJson.Format(notification) : HistoryJson.FormatText(notification));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Files(GlobalOptions options, TextWriter output)
+    {
+        var arenaArgument = new Argument<string?>("ARENA") { Description = "Only this arena (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
+        var peer = new Option<string?>("--peer") { Description = "Only this peer's files", HelpName = "NAME" };
+        var json = new Option<bool>("--json") { Description = "JSON Lines, one file per line" };
+        var command = new Command("files", "List what this peer knows of the other peers' files (the Unreal's table)") { arenaArgument, peer, json };
+        command.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            ArenaName? arena = parsed.GetValue(arenaArgument) is { } text ? ParseArena(text) : null;
+            PeerId? peerId = null;
+            if (parsed.GetValue(peer) is { } peerName)
+            {
+                peerId = (store.Config.FindPeer(peerName)
+                    ?? throw new RealizeException($"no peer '{peerName}' in {store.ConfigPath}: 'realize peer add {peerName} ID' adds it")).Id;
+            }
+            var names = store.Config.Peers.ToDictionary(p => p.Id, p => p.Name);
+            bool asJson = parsed.GetValue(json);
+            using var unreal = store.OpenUnreal();
+            foreach (var file in unreal.ListFiles(arena, peerId))
+            {
+                string who = names.GetValueOrDefault(file.Peer, file.Peer.ToString());
+                output.WriteLine(asJson ? HistoryJson.Format(who, file)
+                    : $"{who}\t{file.Arena}\t{JsonEncodedText.Encode(file.Path.Value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}\t{file.Size} bytes\t{file.Blob.Hex[..12]}");
             }
             return 0;
         });
@@ -340,6 +448,24 @@ internal static class HistoryJson
             {
                 writer.WriteString("old_blob", old.Hex);
             }
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A file of another peer as one JSON object on one line.</summary>
+    public static string Format(string peer, RemoteFile file)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, s_options))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("peer", peer);
+            writer.WriteString("arena", file.Arena.Value);
+            writer.WriteString("path", file.Path.Value);
+            writer.WriteString("blob", file.Blob.Hex);
+            writer.WriteNumber("size", file.Size);
+            writer.WriteString("mtime", file.MTime.ToString());
             writer.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());

@@ -8,7 +8,18 @@ namespace Realize.Core;
 /// <summary>One arena declared in <c>realize.toml</c>.</summary>
 /// <param name="Name">The arena's name, a top-level directory of the merged view.</param>
 /// <param name="PlainPath">For a plain-directory arena, the directory shared as it is.</param>
-public sealed record ArenaConfig(ArenaName Name, string? PlainPath = null);
+/// <param name="SharedWith">The names of the peers it is shared with; null: every peer.</param>
+public sealed record ArenaConfig(ArenaName Name, string? PlainPath = null, IReadOnlyList<string>? SharedWith = null)
+{
+    /// <summary>Whether this arena is shared with the peer named <paramref name="peer"/>.</summary>
+    public bool IsSharedWith(string peer) => SharedWith is null || SharedWith.Contains(peer, StringComparer.Ordinal);
+}
+
+/// <summary>A member of the household, as <c>[peers.NAME]</c> declares it.</summary>
+/// <param name="Name">What this store calls it: <c>[A-Za-z0-9._-]{1,64}</c>.</param>
+/// <param name="Id">Its peer ID: only a certificate with this key is let in.</param>
+/// <param name="Address">HOST:PORT where it listens; null for a blind peer.</param>
+public sealed record PeerConfig(string Name, PeerId Id, string? Address = null);
 
 /// <summary>
 /// The content of a store's <c>realize.toml</c>. Parsing validates every value, so code
@@ -22,11 +33,48 @@ public sealed record StoreConfig
     /// <summary>A directory used as the overlay's lower layer instead of the Unreal.</summary>
     public string? Lower { get; init; }
 
+    /// <summary>HOST:PORT this peer listens on for the household; null for a blind peer.</summary>
+    public string? Listen { get; init; }
+
     /// <summary>The arenas, in the order they were declared.</summary>
     public IReadOnlyList<ArenaConfig> Arenas { get; init; } = [];
 
+    /// <summary>The other members of the household, in the order they were added.</summary>
+    public IReadOnlyList<PeerConfig> Peers { get; init; } = [];
+
     /// <summary>Finds an arena by name.</summary>
     public ArenaConfig? FindArena(ArenaName name) => Arenas.FirstOrDefault(a => a.Name == name);
+
+    /// <summary>Finds a peer by name.</summary>
+    public PeerConfig? FindPeer(string name) => Peers.FirstOrDefault(p => p.Name == name);
+
+    /// <summary>Finds a peer by ID.</summary>
+    public PeerConfig? FindPeer(PeerId id) => Peers.FirstOrDefault(p => p.Id == id);
+
+    /// <summary>The arenas shared with <paramref name="peer"/>.</summary>
+    public IEnumerable<ArenaName> ArenasSharedWith(string peer) => Arenas.Where(a => a.IsSharedWith(peer)).Select(a => a.Name);
+
+    /// <summary>Checks a peer name: like an arena name, <c>[A-Za-z0-9._-]{1,64}</c>.</summary>
+    public static bool IsValidPeerName(string? name, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        bool valid = ArenaName.TryParse(name, out _, out error);
+        error = error?.Replace("an arena name", "a peer name", StringComparison.Ordinal);
+        return valid;
+    }
+
+    /// <summary>Checks HOST:PORT (a port from 1 to 65535); the host is resolved when used.</summary>
+    public static bool IsValidAddress(string? address, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        error = null;
+        int colon = address?.LastIndexOf(':') ?? -1;
+        if (address is null || colon <= 0
+            || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        {
+            error = $"'{address}' is not HOST:PORT with a port from 1 to 65535";
+            return false;
+        }
+        return true;
+    }
 
     /// <summary>Parses TOML text; throws <see cref="FormatException"/> with a one-line reason.</summary>
     public static StoreConfig Parse(string toml)
@@ -58,14 +106,51 @@ public sealed record StoreConfig
                 {
                     throw new FormatException($"realize.toml: arena '{key}' must be a table");
                 }
-                arenas.Add(new ArenaConfig(name, OptionalAbsolutePath(arena, "path", $"arenas.{key}.path")));
+                arenas.Add(new ArenaConfig(name, OptionalAbsolutePath(arena, "path", $"arenas.{key}.path"), OptionalPeerList(arena, $"arenas.{key}.peers")));
+            }
+        }
+        var peers = new List<PeerConfig>();
+        if (table.TryGetValue("peers", out object? peersValue))
+        {
+            if (peersValue is not TomlTable peerTables)
+            {
+                throw new FormatException("realize.toml: 'peers' must be a table of [peers.NAME] sections");
+            }
+            foreach (var (key, value) in peerTables)
+            {
+                if (!IsValidPeerName(key, out string? error))
+                {
+                    throw new FormatException($"realize.toml: peer '{key}': {error}");
+                }
+                if (value is not TomlTable peer || !peer.TryGetValue("id", out object? idValue) || idValue is not string idText)
+                {
+                    throw new FormatException($"realize.toml: peer '{key}' needs id = \"PEER-ID\"");
+                }
+                if (!PeerId.TryParse(idText, out PeerId id))
+                {
+                    throw new FormatException($"realize.toml: peer '{key}': '{idText}' is not a peer ID ('realize id' prints one)");
+                }
+                if (peers.Any(p => p.Id == id))
+                {
+                    throw new FormatException($"realize.toml: peer '{key}' has the same id as peer '{peers.First(p => p.Id == id).Name}'");
+                }
+                peers.Add(new PeerConfig(key, id, OptionalAddress(peer, "address", $"peers.{key}.address")));
+            }
+        }
+        foreach (var arena in arenas)
+        {
+            if (arena.SharedWith?.FirstOrDefault(name => !peers.Any(p => p.Name == name)) is { } unknown)
+            {
+                throw new FormatException($"realize.toml: arena '{arena.Name}' is shared with '{unknown}', which is not in [peers]");
             }
         }
         return new StoreConfig
         {
             Mount = OptionalAbsolutePath(table, "mount", "mount"),
             Lower = OptionalAbsolutePath(table, "lower", "lower"),
+            Listen = OptionalAddress(table, "listen", "listen"),
             Arenas = arenas,
+            Peers = peers,
         };
     }
 
@@ -82,6 +167,10 @@ public sealed record StoreConfig
         {
             text.Append(CultureInfo.InvariantCulture, $"lower = {Quote(Lower)}\n");
         }
+        if (Listen is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"listen = {Quote(Listen)}\n");
+        }
         foreach (var arena in Arenas)
         {
             text.Append(CultureInfo.InvariantCulture, $"\n[arenas.{Quote(arena.Name.Value)}]\n");
@@ -89,8 +178,46 @@ public sealed record StoreConfig
             {
                 text.Append(CultureInfo.InvariantCulture, $"path = {Quote(arena.PlainPath)}\n");
             }
+            if (arena.SharedWith is not null)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"peers = [{string.Join(", ", arena.SharedWith.Select(Quote))}]\n");
+            }
+        }
+        foreach (var peer in Peers)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n[peers.{Quote(peer.Name)}]\nid = {Quote(peer.Id.ToString())}\n");
+            if (peer.Address is not null)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"address = {Quote(peer.Address)}\n");
+            }
         }
         return text.ToString();
+    }
+
+    private static string? OptionalAddress(TomlTable table, string key, string what)
+    {
+        if (!table.TryGetValue(key, out object? value))
+        {
+            return null;
+        }
+        if (value is not string address)
+        {
+            throw new FormatException($"realize.toml: '{what}' must be \"HOST:PORT\" in quotes");
+        }
+        return IsValidAddress(address, out string? error) ? address : throw new FormatException($"realize.toml: '{what}': {error}");
+    }
+
+    private static List<string>? OptionalPeerList(TomlTable table, string what)
+    {
+        if (!table.TryGetValue("peers", out object? value))
+        {
+            return null;
+        }
+        if (value is not TomlArray array || array.Any(item => item is not string))
+        {
+            throw new FormatException($"realize.toml: '{what}' must be a list of peer names, such as [\"nas\", \"laptop\"]");
+        }
+        return array.Cast<string>().ToList();
     }
 
     private static string? OptionalAbsolutePath(TomlTable table, string key, string what)

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Realize.Core;
 using Realize.Linux;
+using Realize.Network;
 using Realize.Real;
 using Realize.Storage;
 
@@ -31,6 +32,9 @@ public sealed record DaemonOptions
 
     /// <summary>The inotify queue length the daemon asks for: a burst of 300,000 new files fits without an overflow.</summary>
     public int QueuedEvents { get; init; } = 1 << 20;
+
+    /// <summary>How the history reaches the other peers.</summary>
+    public HistoryOptions History { get; init; } = new();
 }
 
 /// <summary>
@@ -47,6 +51,9 @@ public sealed partial class Daemon : IDisposable
     private readonly ILogger _logger;
     private readonly ProcessLock _lock;
     private readonly DateTimeOffset _since = DateTimeOffset.UtcNow;
+    private readonly PeerIdentity _identity;
+    private readonly HistoryFeed _feed = new();
+    private readonly HistoryService _history;
 
     // Guards the fields below, read by the control socket and written by the watch loop.
     private readonly Lock _gate = new();
@@ -55,12 +62,14 @@ public sealed partial class Daemon : IDisposable
     private LoopStatus? _status;
     private Action? _wakeLoop;
 
-    private Daemon(Store store, DaemonOptions options, ILogger logger, ProcessLock processLock)
+    private Daemon(Store store, DaemonOptions options, ILogger logger, ProcessLock processLock, PeerIdentity identity)
     {
         _store = store;
         _options = options;
         _logger = logger;
         _lock = processLock;
+        _identity = identity;
+        _history = new HistoryService(store, identity, _feed, options.History, logger);
     }
 
     /// <summary>What the watch loop last published for <c>status</c>.</summary>
@@ -73,20 +82,37 @@ public sealed partial class Daemon : IDisposable
         File.SetUnixFileMode(store.RunDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var processLock = ProcessLock.TryAcquire(Path.Combine(store.RunDir, "daemon.lock"), out int holder)
             ?? throw new RealizeException($"realize up is already running for {store.Root} (pid {holder}): stop it first (kill {holder})");
-        using var daemon = new Daemon(store, options, loggers.CreateLogger("realize"), processLock);
+        PeerIdentity identity;
+        try
+        {
+            identity = PeerIdentity.Load(store);
+        }
+        catch
+        {
+            processLock.Dispose();
+            throw;
+        }
+        using var daemon = new Daemon(store, options, loggers.CreateLogger("realize"), processLock, identity);
         // The index is the daemon's while it runs: a 'realize scan' in between would record changes twice.
         using var indexLock = ProcessLock.TryAcquire(IndexLockPath(store), out holder)
             ?? throw new RealizeException($"a 'realize scan' (pid {holder}) is running on {store.Root}: let it finish, then start again");
         await daemon.RunAsync(stop);
     }
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        _history.Dispose();
+        _identity.Dispose();
+        _lock.Dispose();
+    }
 
     /// <summary>The lock whoever writes the index holds: the daemon, or a 'realize scan' without one.</summary>
     public static string IndexLockPath(Store store) => Path.Combine(store.RunDir, "index.lock");
 
     private async Task RunAsync(CancellationToken stop)
     {
+        // First: a taken port stops the start before anything is mounted.
+        _history.Start();
         bool mounted = false;
         if (_store.Config.Mount is { } mount && _store.Config.Lower is not null)
         {
@@ -105,10 +131,22 @@ public sealed partial class Daemon : IDisposable
         {
             using var socket = ListenControl();
             var control = ServeControlAsync(socket, stop);
+            using var peersStop = new CancellationTokenSource();
+            var peers = Task.Run(() => _history.RunAsync(peersStop.Token), CancellationToken.None);
             var loop = Task.Factory.StartNew(() => WatchLoop(stop), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            await loop;
-            socket.Close();
-            await control;
+            try
+            {
+                await loop;
+            }
+            finally
+            {
+                // After the last look at real/: what it recorded may still go out while the peers
+                // stop; either way they resume from their cursors.
+                await peersStop.CancelAsync();
+                await peers;
+                socket.Close();
+                await control;
+            }
         }
         finally
         {
@@ -239,6 +277,7 @@ public sealed partial class Daemon : IDisposable
                 _due.TryAdd(key, Stopwatch.GetTimestamp() + _settle);
             }
             _skipped = catchUp.Skipped;
+            _owner._feed.Changed();
             LogScanned(_owner._logger, "catch-up", catchUp.ToString());
             ReleaseMemory();
             long unwatchedPeriod = (long)(_owner._options.UnwatchedRescanInterval.TotalSeconds * Stopwatch.Frequency);
@@ -464,6 +503,7 @@ public sealed partial class Daemon : IDisposable
                 }
                 if (summary.Added + summary.Updated + summary.Removed > 0)
                 {
+                    _owner._feed.Changed();
                     LogScanned(_owner._logger, whole ? "rescan" : "changes", summary.ToString());
                 }
                 foreach (var request in requests)
@@ -647,13 +687,25 @@ public sealed partial class Daemon : IDisposable
             // Still in the catch-up scan.
             return null;
         }
-        // Counted on a connection of its own: the watch loop's is busy, and WAL lets both read.
+        // Counted on connections of its own: the watch loop's is busy, and WAL lets both read.
         using var index = _store.OpenIndex();
+        using var unreal = _store.OpenUnreal();
         var arenas = _store.Config.Arenas
             .Select(a => new ArenaStatus(a.Name.Value, index.CountFiles(a.Name), index.LastIndex(a.Name), a.PlainPath))
             .ToArray();
+        var names = _store.Config.Peers.ToDictionary(p => p.Id, p => p.Name);
+        var conflicts = unreal.FindConflicts()
+            .Select(c => new ConflictStatus(c.Arena.Value, c.Path.Value,
+                c.Versions.Select(v => $"{names.GetValueOrDefault(v.Peer, v.Peer.ToString())}: {(v.Blob is { } blob ? blob.Hex[..12] : "removed")}").ToArray()))
+            .ToArray();
         return new DaemonStatus(Environment.ProcessId, _since, _store.Config.Mount, arenas, loop.Waiting, loop.Skipped,
-            loop.Watches, loop.Unwatched, loop.Rescans, loop.WatchProblem, errors);
+            loop.Watches, loop.Unwatched, loop.Rescans, loop.WatchProblem, errors)
+        {
+            PeerId = _identity.Id.ToString(),
+            Listening = _history.ListenEndpoint?.ToString(),
+            Peers = _history.Status(index, unreal),
+            Conflicts = conflicts,
+        };
     }
 
     private Task<string> RequestScanAsync(CancellationToken stop)

@@ -22,4 +22,20 @@ public sealed record DaemonStatus(
     int Unwatched,
     int Rescans,
     string? WatchProblem,
-    IReadOnlyList<string> LastErrors);
+    IReadOnlyList<string> LastErrors)
+{
+    /// <summary>This peer's ID.</summary>
+    public string PeerId { get; init; } = "";
+
+    /// <summary>Where this peer listens for the household; null for a blind peer.</summary>
+    public string? Listening { get; init; }
+
+    /// <summary>The other members of the household.</summary>
+    public IReadOnlyList<Realize.Network.PeerStatus> Peers { get; init; } = [];
+
+    /// <summary>Paths whose versions on several peers do not supersede one another.</summary>
+    public IReadOnlyList<ConflictStatus> Conflicts { get; init; } = [];
+}
+
+/// <summary>A conflict: the path, and each peer's version ("nas: 1a2b3c4d5e6f", or "laptop: removed").</summary>
+public sealed record ConflictStatus(string Arena, string Path, IReadOnlyList<string> Versions);

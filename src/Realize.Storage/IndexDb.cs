@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.Data.Sqlite;
 using Realize.Core;
 
@@ -34,45 +33,23 @@ public sealed record RowChange(string Path, IndexedFile? Row);
 public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash Blob);
 
 /// <summary>
-/// <c>index.db</c>: the files table, the history log and the lower-layer hash cache. One
-/// connection, used by one thread at a time.
+/// <c>index.db</c>: the files table, the history log, what each peer acknowledged of it and
+/// the lower-layer hash cache. One connection, used by one thread at a time.
 /// </summary>
-public sealed class IndexDb : IDisposable
+public sealed class IndexDb : SqliteDb
 {
-    private const int SchemaVersion = 2;
-    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql"];
-    private readonly SqliteConnection _connection;
+    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql", "003_peer_cursors.sql"];
     private readonly Dictionary<string, LowerBlob> _pendingLowerBlobs = new(StringComparer.Ordinal);
-    private readonly byte[] _blobBuffer = new byte[32];
-    private SqliteTransaction? _transaction;
 
-    // Statements prepared once, by SQL text: the watch loop runs them thousands of times.
-    private readonly Dictionary<string, (SqliteCommand Command, SqliteParameter[] Parameters)> _prepared = new(StringComparer.Ordinal);
-
-    private IndexDb(SqliteConnection connection) => _connection = connection;
+    private IndexDb(string path)
+        : base(path, "index.db", s_migrations)
+    {
+    }
 
     /// <summary>Opens (creating when missing) the database at <paramref name="path"/>.</summary>
-    public static IndexDb Open(string path)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Pooling = false,
-        }.ToString());
-        connection.Open();
-        var db = new IndexDb(connection);
-        try
-        {
-            db.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
-            db.Migrate();
-        }
-        catch
-        {
-            db.Dispose();
-            throw;
-        }
-        return db;
-    }
+    public static IndexDb Open(string path) => new(path);
+
+    protected override string DatabaseName => "index.db";
 
     /// <summary>All rows of <paramref name="arena"/>, by path.</summary>
     public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena) => LoadFiles(arena, (IReadOnlyCollection<string>)[""]);
@@ -260,16 +237,143 @@ public sealed class IndexDb : IDisposable
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            yield return new Notification(
-                reader.GetInt64(1),
-                ArenaName.Parse(reader.GetString(0)),
-                (NotificationType)reader.GetInt32(2),
-                RelPath.Parse(reader.GetString(3)),
-                ReadBlob(reader, 4),
-                reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                reader.IsDBNull(6) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(6)),
-                ReadBlob(reader, 7));
+            yield return ReadNotification(reader, ArenaName.Parse(reader.GetString(0)));
         }
+    }
+
+    /// <summary>At most <paramref name="limit"/> entries of <paramref name="arena"/>'s history after index <paramref name="since"/>, appended to <paramref name="into"/>.</summary>
+    public void ReadHistory(ArenaName arena, long since, int limit, List<Notification> into)
+    {
+        var (command, p) = Prepared("SELECT arena, idx, type, path, blob, size, mtime_ns, old_blob FROM history WHERE arena = $arena AND idx > $since ORDER BY idx LIMIT $limit",
+            "$arena", "$since", "$limit");
+        p[0].Value = arena.Value;
+        p[1].Value = since;
+        p[2].Value = limit;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            into.Add(ReadNotification(reader, arena));
+        }
+    }
+
+    private Notification ReadNotification(SqliteDataReader reader, ArenaName arena) => new(
+        reader.GetInt64(1),
+        arena,
+        (NotificationType)reader.GetInt32(2),
+        RelPath.Parse(reader.GetString(3)),
+        ReadBlob(reader, 4),
+        reader.IsDBNull(5) ? null : reader.GetInt64(5),
+        reader.IsDBNull(6) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(6)),
+        ReadBlob(reader, 7));
+
+    /// <summary>
+    /// The first index of <paramref name="arena"/>'s history still kept: entries before it were
+    /// trimmed. One past <see cref="LastIndex"/> when none is kept.
+    /// </summary>
+    public long FirstIndex(ArenaName arena)
+    {
+        var (command, p) = Prepared("SELECT min(idx) FROM history WHERE arena = $arena", "$arena");
+        p[0].Value = arena.Value;
+        return command.ExecuteScalar() is long first ? first : NextIndex(arena);
+    }
+
+    /// <summary>Deletes the entries of <paramref name="arena"/>'s history up to index <paramref name="through"/>; returns how many.</summary>
+    public int TrimHistory(ArenaName arena, long through)
+    {
+        return InTransaction(() =>
+        {
+            var (command, p) = Prepared("DELETE FROM history WHERE arena = $arena AND idx <= $through", "$arena", "$through");
+            p[0].Value = arena.Value;
+            p[1].Value = through;
+            return command.ExecuteNonQuery();
+        });
+    }
+
+    /// <summary>
+    /// The files of <paramref name="arena"/> as its history up to <see cref="FileSnapshot.Index"/>
+    /// leaves them (tombstones left out), read in one transaction so that both agree: what a
+    /// reset sends. Dispose it to end the transaction.
+    /// </summary>
+    public FileSnapshot ReadSnapshot(ArenaName arena)
+    {
+        var transaction = BeginReadTransaction();
+        try
+        {
+            return new FileSnapshot(this, arena, LastIndex(arena), transaction);
+        }
+        catch
+        {
+            transaction.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A consistent view of an arena's files and the index of the history they follow from.</summary>
+    public sealed class FileSnapshot : IDisposable
+    {
+        private readonly IndexDb _db;
+        private readonly ArenaName _arena;
+        private readonly IDisposable _transaction;
+
+        internal FileSnapshot(IndexDb db, ArenaName arena, long index, IDisposable transaction)
+        {
+            _db = db;
+            _arena = arena;
+            Index = index;
+            _transaction = transaction;
+        }
+
+        /// <summary>The last index of the history the files follow from.</summary>
+        public long Index { get; }
+
+        /// <summary>The files as <c>Added</c> notifications carrying <see cref="Index"/>, by path, in lists of at most <paramref name="size"/>.</summary>
+        public IEnumerable<List<Notification>> Batches(int size)
+        {
+            var (command, p) = _db.Prepared("SELECT path, blob, size, mtime_ns FROM files WHERE arena = $arena AND blob IS NOT NULL ORDER BY path", "$arena");
+            p[0].Value = _arena.Value;
+            var rows = new List<Notification>(size);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                rows.Add(new Notification(Index, _arena, NotificationType.Added, RelPath.Parse(reader.GetString(0)), _db.ReadBlob(reader, 1),
+                    reader.GetInt64(2), FileTime.FromTotalNanoseconds(reader.GetInt64(3)), null));
+                if (rows.Count == size)
+                {
+                    yield return rows;
+                    rows = new List<Notification>(size);
+                }
+            }
+            if (rows.Count > 0)
+            {
+                yield return rows;
+            }
+        }
+
+        /// <inheritdoc/>
+        public void Dispose() => _transaction.Dispose();
+    }
+
+    /// <summary>The index of <paramref name="arena"/>'s history that <paramref name="peer"/> last acknowledged, 0 when none.</summary>
+    public long AckedIndex(PeerId peer, ArenaName arena)
+    {
+        var (command, p) = Prepared("SELECT acked FROM peer_cursors WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
+        p[0].Value = peer.ToString();
+        p[1].Value = arena.Value;
+        return command.ExecuteScalar() is long acked ? acked : 0;
+    }
+
+    /// <summary>Records that <paramref name="peer"/> durably applied <paramref name="arena"/>'s history up to <paramref name="acked"/>.</summary>
+    public void SetAckedIndex(PeerId peer, ArenaName arena, long acked)
+    {
+        InTransaction(() =>
+        {
+            var (command, p) = Prepared("INSERT INTO peer_cursors (peer, arena, acked) VALUES ($peer, $arena, $acked) ON CONFLICT (peer, arena) DO UPDATE SET acked = excluded.acked",
+                "$peer", "$arena", "$acked");
+            p[0].Value = peer.ToString();
+            p[1].Value = arena.Value;
+            p[2].Value = acked;
+            return command.ExecuteNonQuery();
+        });
     }
 
     /// <summary>Number of files (not tombstones) of <paramref name="arena"/> in the index.</summary>
@@ -301,16 +405,6 @@ public sealed class IndexDb : IDisposable
     /// <summary>Remembers the hash of a lower file; written with the next <see cref="Commit"/>.</summary>
     public void PutLowerBlob(string path, LowerBlob blob) => _pendingLowerBlobs[path] = blob;
 
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        foreach (var (command, _) in _prepared.Values)
-        {
-            command.Dispose();
-        }
-        _connection.Dispose();
-    }
-
     private void FlushLowerBlobs()
     {
         if (_pendingLowerBlobs.Count == 0)
@@ -337,108 +431,4 @@ public sealed class IndexDb : IDisposable
         p[0].Value = arena.Value;
         return command.ExecuteScalar() is long next ? next : 1;
     }
-
-    private void Migrate()
-    {
-        using var version = Command("PRAGMA user_version");
-        long current = (long)version.ExecuteScalar()!;
-        if (current > SchemaVersion)
-        {
-            throw new InvalidDataException($"index.db has schema version {current}, newer than this realize ({SchemaVersion}): upgrade realize");
-        }
-        if (current == SchemaVersion)
-        {
-            return;
-        }
-        InTransaction(() =>
-        {
-            foreach (string migration in s_migrations.Skip((int)current))
-            {
-                Execute(ReadSchema(migration));
-            }
-            Execute($"PRAGMA user_version = {SchemaVersion}");
-            return 0;
-        });
-    }
-
-    internal static string ReadSchema(string name)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"Realize.Storage.Schema.{name}")
-            ?? throw new InvalidOperationException($"schema {name} is not embedded");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
-
-    private void Execute(string sql)
-    {
-        using var command = Command(sql);
-        command.ExecuteNonQuery();
-    }
-
-    /// <summary>Runs <paramref name="body"/> in a transaction that every command of this class joins.</summary>
-    private T InTransaction<T>(Func<T> body)
-    {
-        using var transaction = _transaction = _connection.BeginTransaction();
-        try
-        {
-            T result = body();
-            transaction.Commit();
-            return result;
-        }
-        finally
-        {
-            _transaction = null;
-        }
-    }
-
-    /// <summary>A statement prepared on first use and kept, joined to the current transaction, with its parameters by position.</summary>
-    private (SqliteCommand Command, SqliteParameter[] Parameters) Prepared(string sql, params string[] names)
-    {
-        if (!_prepared.TryGetValue(sql, out var entry))
-        {
-            var command = Command(sql);
-            entry = (command, AddParameters(command, names));
-            _prepared[sql] = entry;
-        }
-        entry.Command.Transaction = _transaction;
-        return entry;
-    }
-
-    private SqliteCommand Command(string sql)
-    {
-        var command = _connection.CreateCommand();
-        command.Transaction = _transaction;
-#pragma warning disable CA2100 // every statement is a constant of this class
-        command.CommandText = sql;
-#pragma warning restore CA2100
-        return command;
-    }
-
-    /// <summary>A blob hash as stored: its 32 bytes.</summary>
-    private static object BlobValue(BlobHash? blob)
-    {
-        if (blob is not { } hash)
-        {
-            return DBNull.Value;
-        }
-        byte[] bytes = new byte[32];
-        hash.WriteBytes(bytes);
-        return bytes;
-    }
-
-    private BlobHash? ReadBlob(SqliteDataReader reader, int ordinal)
-    {
-        if (reader.IsDBNull(ordinal))
-        {
-            return null;
-        }
-        // Into one reused buffer: loading 100,000 rows allocates no array per blob.
-        long length = reader.GetBytes(ordinal, 0, _blobBuffer, 0, _blobBuffer.Length);
-        return length == 32
-            ? BlobHash.FromBytes(_blobBuffer)
-            : throw new InvalidDataException("index.db holds a damaged blob hash: remove index.db and run 'realize scan' again");
-    }
-
-    private static SqliteParameter[] AddParameters(SqliteCommand command, params string[] names) =>
-        names.Select(name => command.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
 }

@@ -60,6 +60,9 @@ public sealed class Store
 
     public string IndexPath => Path.Combine(Root, "index.db");
 
+    /// <summary>The other peers' files: <c>unreal/unreal.db</c>.</summary>
+    public string UnrealDbPath => Path.Combine(UnrealDir, "unreal.db");
+
     /// <summary>
     /// Creates a new store at <paramref name="root"/>: the layout, a key pair and a
     /// self-signed certificate. Refuses when a store already exists there.
@@ -129,6 +132,13 @@ public sealed class Store
 
     /// <summary>Opens <c>index.db</c>.</summary>
     public IndexDb OpenIndex() => IndexDb.Open(IndexPath);
+
+    /// <summary>Opens <c>unreal.db</c>, creating it when missing.</summary>
+    public UnrealDb OpenUnreal()
+    {
+        Directory.CreateDirectory(UnrealDir);
+        return UnrealDb.Open(UnrealDbPath);
+    }
 
     private static void CreateIdentity(string keyPath, string certificatePath)
     {

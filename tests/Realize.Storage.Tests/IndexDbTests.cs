@@ -385,17 +385,90 @@ public sealed class IndexDbTests : IDisposable
     }
 
     [Fact]
-    public void OpeningAVersion1Index_AddsTheInodeIndex_AndKeepsTheRows()
+    public void OpeningAVersion1Index_AddsTheInodeIndexAndThePeerCursors_AndKeepsTheRows()
     {
-        // A version 1 file: today's tables without the index that version 2 adds.
+        // A version 1 file: today's tables without the index of version 2 and the table of version 3.
         IndexDb.Open(DbPath).Dispose();
-        Query("DROP INDEX files_inode; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
+        Query("DROP INDEX files_inode; DROP TABLE peer_cursors; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
         Assert.Equal("", Query("SELECT name FROM sqlite_master WHERE name = 'files_inode'"));
 
         using var db = IndexDb.Open(DbPath);
 
-        Assert.Equal("2", Query("PRAGMA user_version"));
+        Assert.Equal("3", Query("PRAGMA user_version"));
         Assert.Equal("files_inode", Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_inode'"));
+        Assert.Equal("peer_cursors", Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'peer_cursors'"));
         Assert.Equal(["kept"], db.LoadFiles(s_docs).Keys);
+    }
+
+    [Fact]
+    public void TrimHistory_KeepsTheIndexesGoing_AndFirstIndexTellsWhereTheLogStarts()
+    {
+        using var db = IndexDb.Open(DbPath);
+        Assert.Equal(1, db.FirstIndex(s_docs));
+        db.Commit(s_docs, Added(5), []);
+
+        Assert.Equal(3, db.TrimHistory(s_docs, 3));
+
+        Assert.Equal(4, db.FirstIndex(s_docs));
+        Assert.Equal([4L, 5L], Indexes(db.ReadHistory(s_docs)));
+        db.TrimHistory(s_docs, 5);
+        Assert.Equal(6, db.FirstIndex(s_docs));
+        Assert.Equal(6, db.Commit(s_docs, [Added("later")], []));
+    }
+
+    [Fact]
+    public void ReadHistory_InBatches_StopsAtTheLimit()
+    {
+        using var db = IndexDb.Open(DbPath);
+        db.Commit(s_docs, Added(10), []);
+        db.Commit(s_photos, Added(3), []);
+
+        var batch = new List<Notification>();
+        db.ReadHistory(s_docs, 4, 3, batch);
+
+        Assert.Equal([5L, 6L, 7L], Indexes(batch));
+        Assert.All(batch, n => Assert.Equal(s_docs, n.Arena));
+    }
+
+    [Fact]
+    public void ASnapshot_SeesTheFilesAsOfItsIndex_WhateverIsCommittedMeanwhile()
+    {
+        using var db = IndexDb.Open(DbPath);
+        var row = new IndexedFile(Blob("a"), 1, new FileTime(1, 2), 7, FileSource.Real);
+        db.Commit(s_docs, [Added("a.txt", "a"), Added("b.txt", "a")], [new RowChange("a.txt", row), new RowChange("b.txt", row), new RowChange("gone.txt", IndexedFile.Tombstone)]);
+
+        using (var snapshot = db.ReadSnapshot(s_docs))
+        {
+            using (var other = IndexDb.Open(DbPath))
+            {
+                other.Commit(s_docs, [Added("c.txt", "a")], [new RowChange("c.txt", row), new RowChange("a.txt", null)]);
+            }
+
+            Assert.Equal(2, snapshot.Index);
+            var files = snapshot.Batches(1).SelectMany(b => b).ToList();
+            Assert.Equal(["a.txt", "b.txt"], files.Select(f => f.Path.Value));
+            Assert.All(files, f => Assert.Equal((NotificationType.Added, 2L, Blob("a")), (f.Type, f.Index, f.Blob!.Value)));
+        }
+        using var after = db.ReadSnapshot(s_docs);
+        Assert.Equal(3, after.Index);
+        Assert.Equal(["b.txt", "c.txt"], after.Batches(10).SelectMany(b => b).Select(f => f.Path.Value));
+    }
+
+    [Fact]
+    public void AckedIndex_IsKeptPerPeerAndArena()
+    {
+        var nas = PeerId.FromSubjectPublicKeyInfo([1]);
+        var laptop = PeerId.FromSubjectPublicKeyInfo([2]);
+        using (var db = IndexDb.Open(DbPath))
+        {
+            db.SetAckedIndex(nas, s_docs, 5);
+            db.SetAckedIndex(nas, s_docs, 7);
+            db.SetAckedIndex(laptop, s_photos, 2);
+        }
+
+        using var reopened = IndexDb.Open(DbPath);
+        Assert.Equal(7, reopened.AckedIndex(nas, s_docs));
+        Assert.Equal(0, reopened.AckedIndex(nas, s_photos));
+        Assert.Equal(2, reopened.AckedIndex(laptop, s_photos));
     }
 }

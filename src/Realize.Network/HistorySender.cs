@@ -1,0 +1,202 @@
+using Realize.Core;
+using Realize.Storage;
+
+namespace Realize.Network;
+
+/// <summary>
+/// Sends this peer's history of the agreed arenas over one link, from where the receiver
+/// stands, and follows it as it grows: a window of batches in flight, each acknowledged with
+/// the index the receiver durably applied; a reset when the receiver's position is gone from
+/// the history (trimmed) or beyond it (this index.db is newer than what it saw).
+/// </summary>
+internal sealed class HistorySender : IDisposable
+{
+    private readonly Link _link;
+    private readonly IndexDb _index;
+    private readonly HistoryFeed _feed;
+    private readonly HistoryOptions _options;
+    private readonly PeerState _state;
+    private readonly Dictionary<ArenaName, ArenaCursor> _arenas = [];
+    private readonly AsyncSignal _wake = new();
+
+    private sealed class ArenaCursor(long position)
+    {
+        public long Sent = position;
+        public long Acked = position;
+        public long Persisted = -1;
+        public bool ResetNeeded;
+        public readonly Queue<long> InFlight = new();
+    }
+
+    public HistorySender(Link link, IndexDb index, HistoryFeed feed, HistoryOptions options, PeerState state)
+    {
+        _link = link;
+        _index = index;
+        _feed = feed;
+        _options = options;
+        _state = state;
+    }
+
+    /// <summary>Runs until the link fails or <paramref name="stop"/>; <paramref name="positions"/>: what the receiver holds of each agreed arena.</summary>
+    public async Task RunAsync(IReadOnlyDictionary<ArenaName, long> positions, CancellationToken stop)
+    {
+        foreach (var (arena, position) in positions)
+        {
+            long first = _index.FirstIndex(arena), last = _index.LastIndex(arena);
+            _arenas[arena] = new ArenaCursor(position) { ResetNeeded = position > last || position < first - 1 };
+        }
+        _feed.Subscribe(_wake);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _link.Closed);
+        var acks = ReadAcksAsync(linked.Token);
+        try
+        {
+            var persistEvery = _options.AckPersistInterval;
+            long lastPersist = Environment.TickCount64;
+            while (true)
+            {
+                if (acks.IsCompleted)
+                {
+                    await acks;
+                }
+                bool progressed = false;
+                foreach (var (arena, cursor) in _arenas)
+                {
+                    progressed |= await SendAsync(arena, cursor, linked.Token);
+                }
+                if (Environment.TickCount64 - lastPersist >= persistEvery.TotalMilliseconds)
+                {
+                    Persist();
+                    lastPersist = Environment.TickCount64;
+                }
+                if (!progressed)
+                {
+                    await Task.WhenAny(_wake.WaitAsync(persistEvery, linked.Token), acks);
+                }
+            }
+        }
+        finally
+        {
+            _feed.Unsubscribe(_wake);
+            Persist();
+            try
+            {
+                await acks;
+            }
+            catch (Exception)
+            {
+                // The link is going; what broke it was thrown above or is the caller's.
+            }
+        }
+    }
+
+    /// <summary>Sends what the window allows of one arena; true when something was sent.</summary>
+    private async Task<bool> SendAsync(ArenaName arena, ArenaCursor cursor, CancellationToken cancellation)
+    {
+        bool sent = false;
+        while (InFlight() < _options.Window)
+        {
+            if (cursor.ResetNeeded)
+            {
+                await ResetAsync(arena, cursor, cancellation);
+                return true;
+            }
+            var batch = new List<Notification>(Math.Min(_options.BatchSize, 1024));
+            _index.ReadHistory(arena, cursor.Sent, _options.BatchSize, batch);
+            if (batch.Count == 0)
+            {
+                return sent;
+            }
+            if (batch[0].Index != cursor.Sent + 1)
+            {
+                // Trimmed away while the receiver was behind.
+                cursor.ResetNeeded = true;
+                continue;
+            }
+            await _link.WriteAsync(new Notify(arena, batch), cancellation);
+            cursor.Sent = batch[^1].Index;
+            lock (cursor.InFlight)
+            {
+                cursor.InFlight.Enqueue(cursor.Sent);
+            }
+            sent = true;
+        }
+        return sent;
+    }
+
+    private async Task ResetAsync(ArenaName arena, ArenaCursor cursor, CancellationToken cancellation)
+    {
+        using var snapshot = _index.ReadSnapshot(arena);
+        await _link.WriteAsync(new ResetStart(arena, snapshot.Index), cancellation);
+        foreach (var batch in snapshot.Batches(_options.BatchSize))
+        {
+            await _link.WriteAsync(new Notify(arena, batch), cancellation);
+        }
+        await _link.WriteAsync(new ResetEnd(arena, snapshot.Index), cancellation);
+        cursor.ResetNeeded = false;
+        lock (cursor.InFlight)
+        {
+            cursor.Sent = snapshot.Index;
+            cursor.InFlight.Enqueue(snapshot.Index);
+        }
+    }
+
+    private int InFlight()
+    {
+        int count = 0;
+        foreach (var cursor in _arenas.Values)
+        {
+            lock (cursor.InFlight)
+            {
+                count += cursor.InFlight.Count;
+            }
+        }
+        return count;
+    }
+
+    private async Task ReadAcksAsync(CancellationToken cancellation)
+    {
+        await Task.Yield();
+        while (true)
+        {
+            var message = await _link.ReadAsync(cancellation);
+            if (message is not Ack ack)
+            {
+                throw new ProtocolException($"{message.GetType().Name} on a connection where {_link.Peer.Name} only acknowledges");
+            }
+            if (!_arenas.TryGetValue(ack.Arena, out var cursor))
+            {
+                throw new ProtocolException($"an acknowledgement for arena {ack.Arena}, which is not shared on this connection");
+            }
+            lock (cursor.InFlight)
+            {
+                if (ack.Index > cursor.Sent || ack.Index < cursor.Acked)
+                {
+                    throw new ProtocolException($"an acknowledgement of index {ack.Index} of {ack.Arena}, outside what was sent ({cursor.Acked}..{cursor.Sent})");
+                }
+                cursor.Acked = ack.Index;
+                while (cursor.InFlight.TryPeek(out long last) && last <= ack.Index)
+                {
+                    cursor.InFlight.Dequeue();
+                }
+            }
+            _state.Acknowledged(ack.Arena, ack.Index);
+            _wake.Set();
+        }
+    }
+
+    public void Dispose() => _wake.Dispose();
+
+    /// <summary>Writes the acknowledged cursors that moved: not at each acknowledgement, which would cost an fsync each.</summary>
+    private void Persist()
+    {
+        foreach (var (arena, cursor) in _arenas)
+        {
+            long acked = Interlocked.Read(ref cursor.Acked);
+            if (acked != cursor.Persisted)
+            {
+                _index.SetAckedIndex(_link.Peer.Id, arena, acked);
+                cursor.Persisted = acked;
+            }
+        }
+    }
+}

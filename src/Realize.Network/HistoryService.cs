@@ -1,0 +1,375 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Realize.Core;
+using Realize.Storage;
+
+namespace Realize.Network;
+
+/// <summary>Settings of the history service.</summary>
+public sealed record HistoryOptions
+{
+    public LinkOptions Link { get; init; } = new();
+
+    /// <summary>The first wait before connecting again; doubled at each failure up to <see cref="MaxBackoff"/>, with jitter.</summary>
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest wait between two attempts to connect.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Notifications in one batch.</summary>
+    public int BatchSize { get; init; } = 4096;
+
+    /// <summary>Batches sent and not yet acknowledged, at most.</summary>
+    public int Window { get; init; } = 8;
+
+    /// <summary>How often a sender writes the acknowledged cursors to index.db.</summary>
+    public TimeSpan AckPersistInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often history every peer has acknowledged is deleted (zero: never).</summary>
+    public TimeSpan TrimInterval { get; init; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// HistoryService (DESIGN.md "HistoryService and the wire"): listens when this peer has an
+/// address, connects to the peers that have one (HRCV to receive their history; HSND to send
+/// ours when this peer is blind), sends and receives over those links, reconnects after any
+/// interruption, and trims history every peer has acknowledged.
+/// </summary>
+public sealed partial class HistoryService : IDisposable
+{
+    private readonly Store _store;
+    private readonly PeerIdentity _identity;
+    private readonly HistoryFeed _feed;
+    private readonly HistoryOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<PeerId, PeerState> _peers;
+    private Socket? _listener;
+
+    public HistoryService(Store store, PeerIdentity identity, HistoryFeed feed, HistoryOptions options, ILogger logger)
+    {
+        _store = store;
+        _identity = identity;
+        _feed = feed;
+        _options = options;
+        _logger = logger;
+        _peers = store.Config.Peers.ToDictionary(p => p.Id, p => new PeerState(p));
+    }
+
+    /// <summary>Where this peer listens, once <see cref="Start"/> bound it.</summary>
+    public IPEndPoint? ListenEndpoint => _listener?.LocalEndPoint as IPEndPoint;
+
+    /// <summary>Binds the listening socket, so that a taken port stops the start with a clear error.</summary>
+    public void Start()
+    {
+        if (_store.Config.Listen is not { } listen)
+        {
+            return;
+        }
+        int colon = listen.LastIndexOf(':');
+        string host = listen[..colon].Trim('[', ']');
+        int port = int.Parse(listen.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
+        IPAddress address = host is "" or "*" ? IPAddress.IPv6Any
+            : IPAddress.TryParse(host, out var literal) ? literal
+            : Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new RealizeException($"listen = \"{listen}\": {host} has no address");
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(64);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new RealizeException($"cannot listen on {listen}: {e.Message} (change 'listen' in {_store.ConfigPath})", e);
+        }
+        _listener = socket;
+        LogListening(_logger, ListenEndpoint!.ToString(), _identity.Id.ToString());
+    }
+
+    /// <summary>Runs until <paramref name="stop"/>: accepts, connects, sends, receives, trims.</summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var tasks = new List<Task>();
+        if (_listener is not null)
+        {
+            tasks.Add(AcceptLoopAsync(_listener, stop));
+        }
+        bool blind = _store.Config.Listen is null;
+        foreach (var state in _peers.Values)
+        {
+            if (state.Peer.Address is null)
+            {
+                continue;
+            }
+            tasks.Add(ConnectLoopAsync(state, Handshake.Receive, stop));
+            if (blind)
+            {
+                // A listening peer never calls a blind one: this one brings its history over.
+                tasks.Add(ConnectLoopAsync(state, Handshake.Send, stop));
+            }
+        }
+        if (_options.TrimInterval > TimeSpan.Zero && _peers.Count > 0)
+        {
+            tasks.Add(TrimLoopAsync(stop));
+        }
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        finally
+        {
+            _listener?.Dispose();
+        }
+    }
+
+    /// <summary>Every peer's state, for <c>status</c>; <paramref name="index"/> and <paramref name="unreal"/> are the caller's connections.</summary>
+    public List<PeerStatus> Status(IndexDb index, UnrealDb unreal)
+    {
+        bool blind = _store.Config.Listen is null;
+        var statuses = new List<PeerStatus>();
+        foreach (var state in _peers.Values)
+        {
+            var peer = state.Peer;
+            var arenas = _store.Config.ArenasSharedWith(peer.Name)
+                .Select(arena =>
+                {
+                    long acked = Math.Max(state.AckedIndex(arena) ?? 0, index.AckedIndex(peer.Id, arena));
+                    long received = Math.Max(state.ReceivedIndex(arena) ?? 0, unreal.ReceivedIndex(peer.Id, arena));
+                    return new PeerArenaStatus(arena.Value, acked, Math.Max(0, index.LastIndex(arena) - acked), received);
+                })
+                .ToArray();
+            bool sending = state.IsUp(blind ? Handshake.Send : Handshake.Receive);
+            bool receiving = state.IsUp(blind ? Handshake.Receive : Handshake.Send);
+            string? note = blind && peer.Address is null
+                ? "neither this peer nor it listens, so they never connect: they see each other's files through a listening peer"
+                : null;
+            statuses.Add(new PeerStatus(peer.Name, peer.Id.ToString(), peer.Address, sending || receiving, state.Since, state.LastError,
+                sending, receiving, arenas, state.OnlyHere, state.OnlyThere, note));
+        }
+        return statuses;
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(stop);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Out of descriptors, say: log, breathe, go on.
+                LogAcceptFailed(_logger, e.Message);
+                await Task.Delay(100, CancellationToken.None);
+                continue;
+            }
+            _ = Task.Run(() => ServeAsync(socket, stop), CancellationToken.None);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, CancellationToken stop)
+    {
+        Handshake.Accepted accepted;
+        try
+        {
+            accepted = await Handshake.AcceptAsync(socket, id => _peers.GetValueOrDefault(id)?.Peer, _identity, _options.Link, stop);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        if (accepted.Link is not { } link)
+        {
+            LogRefused(_logger, accepted.Refusal!);
+            return;
+        }
+        // The connector's tag says what it wants: HRCV asks this peer to send.
+        await RunLinkAsync(link, _peers[link.Peer.Id], send: link.Tag == Handshake.Receive, stop);
+    }
+
+    private async Task ConnectLoopAsync(PeerState state, string tag, CancellationToken stop)
+    {
+        var peer = state.Peer;
+        using var wake = new AsyncSignal();
+        _feed.Subscribe(wake);
+        try
+        {
+            int failures = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                if (tag == Handshake.Send && !HasPending(peer))
+                {
+                    // A blind peer calls only when it has something to say.
+                    await wake.WaitAsync(TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
+                    continue;
+                }
+                try
+                {
+                    var link = await Handshake.ConnectAsync(peer, tag, _identity, _options.Link, stop);
+                    failures = 0;
+                    await RunLinkAsync(link, state, send: tag == Handshake.Send, stop);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is RealizeException or ProtocolException or IOException or SocketException or TimeoutException)
+                {
+                    state.Failed(e.Message);
+                    LogConnectFailed(_logger, peer.Name, tag, e.Message);
+                }
+                failures++;
+                await Task.Delay(Backoff(failures), stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        finally
+        {
+            _feed.Unsubscribe(wake);
+        }
+    }
+
+    /// <summary>Capped exponential backoff with jitter: between half and all of min·2^(n-1), at most the cap.</summary>
+    internal TimeSpan Backoff(int failures)
+    {
+        double full = Math.Min(_options.MaxBackoff.TotalMilliseconds, _options.MinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 30)));
+        return TimeSpan.FromMilliseconds(full * (0.5 + (Random.Shared.NextDouble() / 2)));
+    }
+
+    private bool HasPending(PeerConfig peer)
+    {
+        using var index = _store.OpenIndex();
+        return _store.Config.ArenasSharedWith(peer.Name).Any(arena => index.LastIndex(arena) > index.AckedIndex(peer.Id, arena));
+    }
+
+    /// <summary>Runs an established link to its end: arena agreement, then sending or receiving. Never throws but for <paramref name="stop"/>.</summary>
+    private async Task RunLinkAsync(Link link, PeerState state, bool send, CancellationToken stop)
+    {
+        using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        int generation = state.Up(link.Tag, linkStop);
+        LogConnected(_logger, link.Peer.Name, send ? "sending to" : "receiving from");
+        string? error = null;
+        try
+        {
+            await using (link)
+            {
+                var ours = _store.Config.ArenasSharedWith(link.Peer.Name).ToArray();
+                using var index = send ? _store.OpenIndex() : null;
+                using var unreal = send ? null : _store.OpenUnreal();
+                var positions = ours.Select(a => (a, send ? index!.LastIndex(a) : unreal!.ReceivedIndex(link.Peer.Id, a))).ToArray();
+                await link.WriteAsync(new ArenaList(positions), linkStop.Token);
+                var theirs = await link.ReadAsync(linkStop.Token) as ArenaList
+                    ?? throw new ProtocolException("the first message after the welcome must be the list of arenas");
+                var agreed = ours.Intersect(theirs.Arenas.Select(a => a.Arena)).ToHashSet();
+                state.Agreement(ours.Except(agreed), theirs.Arenas.Select(a => a.Arena).Except(agreed));
+                link.StartKeepAlive();
+                if (send)
+                {
+                    var at = theirs.Arenas.Where(a => agreed.Contains(a.Arena)).ToDictionary(a => a.Arena, a => a.Index);
+                    using var sender = new HistorySender(link, index!, _feed, _options, state);
+                    await sender.RunAsync(at, linkStop.Token);
+                }
+                else
+                {
+                    await new HistoryReceiver(link, unreal!, state).RunAsync(agreed, linkStop.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (linkStop.IsCancellationRequested)
+        {
+            // Stopping, or replaced by a newer connection of the same peer.
+        }
+        catch (ProtocolException e)
+        {
+            error = $"protocol error: {e.Message}";
+            LogProtocolError(_logger, link.Peer.Name, e.Message);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or SocketException or System.Security.Authentication.AuthenticationException
+            or RealizeException or Microsoft.Data.Sqlite.SqliteException or InvalidDataException)
+        {
+            error = e.Message;
+            LogDisconnected(_logger, link.Peer.Name, e.Message);
+        }
+        finally
+        {
+            state.Down(link.Tag, generation, error);
+        }
+    }
+
+    private async Task TrimLoopAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.TrimInterval);
+        while (true)
+        {
+            try
+            {
+                await timer.WaitForNextTickAsync(stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                using var index = _store.OpenIndex();
+                foreach (var arena in _store.Config.Arenas)
+                {
+                    var sharers = _store.Config.Peers.Where(p => arena.IsSharedWith(p.Name)).ToArray();
+                    if (sharers.Length == 0)
+                    {
+                        continue;
+                    }
+                    long everyone = sharers.Min(p => index.AckedIndex(p.Id, arena.Name));
+                    if (everyone >= index.FirstIndex(arena.Name) && index.TrimHistory(arena.Name, everyone) is var trimmed and > 0)
+                    {
+                        LogTrimmed(_logger, arena.Name.Value, trimmed, everyone);
+                    }
+                }
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                LogTrimFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    public void Dispose() => _listener?.Dispose();
+
+    [LoggerMessage(100, LogLevel.Information, "listening on {Endpoint} as {Id}")]
+    private static partial void LogListening(ILogger logger, string endpoint, string id);
+
+    [LoggerMessage(101, LogLevel.Warning, "{Refusal}")]
+    private static partial void LogRefused(ILogger logger, string refusal);
+
+    [LoggerMessage(102, LogLevel.Information, "connected: {Direction} {Peer}")]
+    private static partial void LogConnected(ILogger logger, string peer, string direction);
+
+    [LoggerMessage(103, LogLevel.Information, "connection with {Peer} ended: {Reason}")]
+    private static partial void LogDisconnected(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(104, LogLevel.Warning, "closed the connection with {Peer}: protocol error: {Reason}")]
+    private static partial void LogProtocolError(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(105, LogLevel.Information, "cannot connect to {Peer} ({Tag}): {Reason}; trying again later")]
+    private static partial void LogConnectFailed(ILogger logger, string peer, string tag, string reason);
+
+    [LoggerMessage(106, LogLevel.Warning, "accepting a connection failed: {Reason}")]
+    private static partial void LogAcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(107, LogLevel.Debug, "trimmed {Count} entries of {Arena}'s history, up to {Index}: every peer has them")]
+    private static partial void LogTrimmed(ILogger logger, string arena, int count, long index);
+
+    [LoggerMessage(108, LogLevel.Warning, "trimming the history failed: {Reason}")]
+    private static partial void LogTrimFailed(ILogger logger, string reason);
+}

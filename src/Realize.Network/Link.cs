@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Security;
+using Realize.Core;
+
+namespace Realize.Network;
+
+/// <summary>Timings and limits of connections.</summary>
+public sealed record LinkOptions
+{
+    /// <summary>A connection that says nothing for this long is dead (the other side pings well within it).</summary>
+    public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A side that has written nothing for this long sends a ping.</summary>
+    public TimeSpan PingEvery { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long connecting, TLS and the first frames may take.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The largest frame read; a larger one closes the connection.</summary>
+    public int MaxFrame { get; init; } = Wire.DefaultMaxFrame;
+}
+
+/// <summary>
+/// One authenticated connection to a known peer, after its tag: frames in and out, pings
+/// while idle, and a read deadline that notices a dead connection.
+/// </summary>
+internal sealed class Link : IAsyncDisposable
+{
+    private readonly SslStream _stream;
+    private readonly LinkOptions _options;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _output = new(64 * 1024);
+    private readonly CancellationTokenSource _closed = new();
+    private readonly byte[] _header = new byte[4];
+    private byte[] _input = new byte[64 * 1024];
+    private long _lastWrite = Environment.TickCount64;
+    private Task? _keepAlive;
+
+    public Link(SslStream stream, PeerConfig peer, string tag, LinkOptions options)
+    {
+        _stream = stream;
+        Peer = peer;
+        Tag = tag;
+        _options = options;
+    }
+
+    /// <summary>Who is on the other side, known from its certificate.</summary>
+    public PeerConfig Peer { get; }
+
+    /// <summary>HRCV or HSND: what the connection is for.</summary>
+    public string Tag { get; }
+
+    /// <summary>Cancelled once the link is closed.</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>Starts sending pings whenever nothing was written for a while.</summary>
+    public void StartKeepAlive() => _keepAlive ??= KeepAliveAsync();
+
+    private async Task KeepAliveAsync()
+    {
+        using var timer = new PeriodicTimer(_options.PingEvery / 4);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closed.Token))
+            {
+                if (Environment.TickCount64 - Interlocked.Read(ref _lastWrite) >= _options.PingEvery.TotalMilliseconds)
+                {
+                    await WriteAsync(Ping.Instance, _closed.Token);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // Closed: the reader notices.
+        }
+    }
+
+    /// <summary>Writes one message.</summary>
+    public Task WriteAsync(Message message, CancellationToken cancellation) => WriteAsync([message], cancellation);
+
+    /// <summary>Writes messages in one go.</summary>
+    public async Task WriteAsync(IReadOnlyList<Message> messages, CancellationToken cancellation)
+    {
+        await _writeLock.WaitAsync(cancellation);
+        try
+        {
+            _output.ResetWrittenCount();
+            foreach (var message in messages)
+            {
+                Wire.WriteFrame(_output, message);
+            }
+            await _stream.WriteAsync(_output.WrittenMemory, cancellation);
+            await _stream.FlushAsync(cancellation);
+            Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
+            if (_output.Capacity > 4 << 20)
+            {
+                // A reset's big batch: do not keep its buffer for the pings.
+                _output.Clear();
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads the next message other than a ping; throws <see cref="TimeoutException"/> when the
+    /// other side said nothing within the dead-connection delay, <see cref="EndOfStreamException"/>
+    /// when it closed, <see cref="ProtocolException"/> for a bad frame.
+    /// </summary>
+    public async Task<Message> ReadAsync(CancellationToken cancellation)
+    {
+        while (true)
+        {
+            var message = await ReadAnyAsync(cancellation);
+            if (message is not Ping)
+            {
+                return message;
+            }
+        }
+    }
+
+    private async Task<Message> ReadAnyAsync(CancellationToken cancellation)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closed.Token);
+        deadline.CancelAfter(_options.DeadAfter);
+        try
+        {
+            await ReadExactlyAsync(_header, deadline.Token);
+            int length = BinaryPrimitives.ReadInt32BigEndian(_header);
+            if (length <= 0 || length > _options.MaxFrame)
+            {
+                throw new ProtocolException($"a frame of {(uint)length} bytes (the limit is {_options.MaxFrame})");
+            }
+            if (_input.Length < length)
+            {
+                _input = new byte[Math.Max(length, _input.Length * 2)];
+            }
+            await ReadExactlyAsync(_input.AsMemory(0, length), deadline.Token);
+            var message = Wire.Decode(_input.AsMemory(0, length));
+            if (_input.Length > 4 << 20 && length < 1 << 20)
+            {
+                _input = new byte[64 * 1024];
+            }
+            return message;
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && !_closed.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no word from {Peer.Name} for {_options.DeadAfter.TotalSeconds:0} s: the connection is dead");
+        }
+    }
+
+    private async Task ReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellation)
+    {
+        int read = await _stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellation);
+        if (read < buffer.Length)
+        {
+            throw new EndOfStreamException($"{Peer.Name} closed the connection");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _closed.CancelAsync();
+        if (_keepAlive is not null)
+        {
+            await _keepAlive;
+        }
+        await _stream.DisposeAsync();
+        _closed.Dispose();
+        _writeLock.Dispose();
+    }
+}

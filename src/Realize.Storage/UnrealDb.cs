@@ -1,0 +1,308 @@
+using Realize.Core;
+
+namespace Realize.Storage;
+
+/// <summary>A file of another peer, as its history left it.</summary>
+public sealed record RemoteFile(PeerId Peer, ArenaName Arena, RelPath Path, BlobHash Blob, long Size, FileTime MTime);
+
+/// <summary>One version of a path in a conflict: the peer's content, or null when that peer removed it.</summary>
+public sealed record ConflictVersion(PeerId Peer, BlobHash? Blob);
+
+/// <summary>A path whose versions on several peers do not supersede one another.</summary>
+public sealed record Conflict(ArenaName Arena, RelPath Path, IReadOnlyList<ConflictVersion> Versions);
+
+/// <summary>A batch whose indexes do not follow on from what was applied: it is refused whole.</summary>
+public sealed class HistoryGapException : Exception
+{
+    public HistoryGapException(string message)
+        : base(message)
+    {
+    }
+
+    public HistoryGapException()
+    {
+    }
+
+    public HistoryGapException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// <c>unreal.db</c>: the other peers' files, per peer and arena, with the index of each peer's
+/// history applied so far in the same file (DESIGN.md "HistoryService and the wire"). One
+/// connection, used by one thread at a time.
+/// </summary>
+public sealed class UnrealDb : SqliteDb
+{
+    private static readonly string[] s_migrations = ["unreal_001.sql"];
+
+    private static readonly string[] s_finishReset =
+    [
+        "DELETE FROM files WHERE peer = $peer AND arena = $arena",
+        "INSERT INTO files (peer, arena, path, blob, size, mtime_ns, old_blob) SELECT peer, arena, path, blob, size, mtime_ns, NULL FROM reset_files WHERE peer = $peer AND arena = $arena",
+        "DELETE FROM reset_files WHERE peer = $peer AND arena = $arena",
+    ];
+
+    private UnrealDb(string path)
+        : base(path, "unreal.db", s_migrations)
+    {
+    }
+
+    /// <summary>Opens (creating when missing) the database at <paramref name="path"/>.</summary>
+    public static UnrealDb Open(string path) => new(path);
+
+    protected override string DatabaseName => "unreal.db";
+
+    /// <summary>The last index of <paramref name="peer"/>'s history of <paramref name="arena"/> applied here, 0 when none.</summary>
+    public long ReceivedIndex(PeerId peer, ArenaName arena)
+    {
+        var (command, p) = Prepared("SELECT idx FROM received WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
+        p[0].Value = peer.ToString();
+        p[1].Value = arena.Value;
+        return command.ExecuteScalar() is long index ? index : 0;
+    }
+
+    /// <summary>
+    /// Applies a batch of <paramref name="peer"/>'s history of <paramref name="arena"/> in one
+    /// transaction, with the received cursor: entries already applied are skipped, the first new
+    /// one must follow the cursor and each the one before. Throws <see cref="HistoryGapException"/>
+    /// (applying nothing) otherwise. Returns the index now applied.
+    /// </summary>
+    public long Apply(PeerId peer, ArenaName arena, IReadOnlyList<Notification> batch)
+    {
+        return InTransaction(() =>
+        {
+            long cursor = ReceivedIndex(peer, arena);
+            long previous = 0;
+            int first = -1;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                long index = batch[i].Index;
+                if (index <= previous)
+                {
+                    throw new HistoryGapException($"index {index} of {arena} follows {previous}: a history goes up one at a time");
+                }
+                if (index > cursor && first < 0)
+                {
+                    if (index != cursor + 1)
+                    {
+                        throw new HistoryGapException($"index {index} of {arena} does not follow {cursor}, the last one applied");
+                    }
+                    first = i;
+                }
+                else if (first >= 0 && index != previous + 1)
+                {
+                    throw new HistoryGapException($"index {index} of {arena} does not follow {previous}");
+                }
+                previous = index;
+            }
+            if (first < 0)
+            {
+                // All seen before: a replay changes nothing.
+                return cursor;
+            }
+            var (upsert, u) = Prepared("INSERT OR REPLACE INTO files (peer, arena, path, blob, size, mtime_ns, old_blob) VALUES ($peer, $arena, $path, $blob, $size, $mtime, $old)",
+                "$peer", "$arena", "$path", "$blob", "$size", "$mtime", "$old");
+            u[0].Value = peer.ToString();
+            u[1].Value = arena.Value;
+            for (int i = first; i < batch.Count; i++)
+            {
+                var n = batch[i];
+                bool removed = n.Type == NotificationType.Removed;
+                u[2].Value = n.Path.Value;
+                u[3].Value = removed ? DBNull.Value : BlobValue(n.Blob);
+                u[4].Value = removed ? DBNull.Value : n.Size;
+                u[5].Value = removed ? DBNull.Value : n.MTime?.TotalNanoseconds;
+                u[6].Value = BlobValue(n.OldBlob);
+                upsert.ExecuteNonQuery();
+            }
+            SetReceived(peer, arena, previous);
+            return previous;
+        });
+    }
+
+    /// <summary>Starts a reset of <paramref name="peer"/>'s table of <paramref name="arena"/>: forgets the files of one begun before.</summary>
+    public void StartReset(PeerId peer, ArenaName arena)
+    {
+        InTransaction(() =>
+        {
+            var (command, p) = Prepared("DELETE FROM reset_files WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
+            p[0].Value = peer.ToString();
+            p[1].Value = arena.Value;
+            return command.ExecuteNonQuery();
+        });
+    }
+
+    /// <summary>Keeps files of a reset in progress (<c>Added</c> notifications) until <see cref="FinishReset"/>.</summary>
+    public void StageReset(PeerId peer, ArenaName arena, IReadOnlyList<Notification> files)
+    {
+        InTransaction(() =>
+        {
+            var (insert, p) = Prepared("INSERT OR REPLACE INTO reset_files (peer, arena, path, blob, size, mtime_ns) VALUES ($peer, $arena, $path, $blob, $size, $mtime)",
+                "$peer", "$arena", "$path", "$blob", "$size", "$mtime");
+            p[0].Value = peer.ToString();
+            p[1].Value = arena.Value;
+            foreach (var n in files)
+            {
+                if (n.Type != NotificationType.Added || n.Blob is null || n.Size is null || n.MTime is null)
+                {
+                    throw new InvalidDataException($"a reset of {arena} carries only added files, not {n.Type} of {n.Path}");
+                }
+                p[2].Value = n.Path.Value;
+                p[3].Value = BlobValue(n.Blob);
+                p[4].Value = n.Size;
+                p[5].Value = n.MTime.Value.TotalNanoseconds;
+                insert.ExecuteNonQuery();
+            }
+            return 0;
+        });
+    }
+
+    /// <summary>
+    /// Ends a reset in one transaction: the peer's table of the arena becomes exactly the files
+    /// staged since <see cref="StartReset"/>, and its history is applied up to <paramref name="index"/>.
+    /// </summary>
+    public void FinishReset(PeerId peer, ArenaName arena, long index)
+    {
+        InTransaction(() =>
+        {
+            foreach (string sql in s_finishReset)
+            {
+                var (command, p) = Prepared(sql, "$peer", "$arena");
+                p[0].Value = peer.ToString();
+                p[1].Value = arena.Value;
+                command.ExecuteNonQuery();
+            }
+            SetReceived(peer, arena, index);
+            return 0;
+        });
+    }
+
+    private void SetReceived(PeerId peer, ArenaName arena, long index)
+    {
+        var (command, p) = Prepared("INSERT INTO received (peer, arena, idx) VALUES ($peer, $arena, $idx) ON CONFLICT (peer, arena) DO UPDATE SET idx = excluded.idx",
+            "$peer", "$arena", "$idx");
+        p[0].Value = peer.ToString();
+        p[1].Value = arena.Value;
+        p[2].Value = index;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The other peers' files (not tombstones), by peer, arena and path; only one arena or peer when given.</summary>
+    public IEnumerable<RemoteFile> ListFiles(ArenaName? arena = null, PeerId? peer = null)
+    {
+        using var command = Command("SELECT peer, arena, path, blob, size, mtime_ns FROM files WHERE blob IS NOT NULL"
+            + (arena is null ? "" : " AND arena = $arena") + (peer is null ? "" : " AND peer = $peer") + " ORDER BY peer, arena, path");
+        if (arena is { } a)
+        {
+            command.Parameters.AddWithValue("$arena", a.Value);
+        }
+        if (peer is { } p)
+        {
+            command.Parameters.AddWithValue("$peer", p.ToString());
+        }
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return new RemoteFile(PeerId.Parse(reader.GetString(0)), ArenaName.Parse(reader.GetString(1)), RelPath.Parse(reader.GetString(2)),
+                ReadBlob(reader, 3)!.Value, reader.GetInt64(4), FileTime.FromTotalNanoseconds(reader.GetInt64(5)));
+        }
+    }
+
+    /// <summary>Every received cursor: (peer, arena) → last index applied.</summary>
+    public Dictionary<(PeerId Peer, ArenaName Arena), long> ReceivedIndexes()
+    {
+        using var command = Command("SELECT peer, arena, idx FROM received");
+        using var reader = command.ExecuteReader();
+        var cursors = new Dictionary<(PeerId, ArenaName), long>();
+        while (reader.Read())
+        {
+            cursors[(PeerId.Parse(reader.GetString(0)), ArenaName.Parse(reader.GetString(1)))] = reader.GetInt64(2);
+        }
+        return cursors;
+    }
+
+    /// <summary>
+    /// Paths whose versions on different peers do not supersede one another (DESIGN.md: Y
+    /// supersedes X when Y's old_blob is X's blob, transitively; a removal is a version too),
+    /// at most <paramref name="limit"/>.
+    /// </summary>
+    public List<Conflict> FindConflicts(int limit = 100)
+    {
+        var candidates = new List<(string Arena, string Path)>();
+        using (var command = Command("""
+            SELECT DISTINCT a.arena, a.path FROM files a JOIN files b ON b.arena = a.arena AND b.path = a.path AND b.peer > a.peer
+            WHERE a.blob IS NOT b.blob AND (a.old_blob IS NOT b.blob OR a.old_blob IS NULL) AND (b.old_blob IS NOT a.blob OR b.old_blob IS NULL)
+            """))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                candidates.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+        var conflicts = new List<Conflict>();
+        foreach (var (arena, path) in candidates)
+        {
+            var versions = new List<(ConflictVersion Version, BlobHash? Old)>();
+            var (command, p) = Prepared("SELECT peer, blob, old_blob FROM files WHERE arena = $arena AND path = $path ORDER BY peer", "$arena", "$path");
+            p[0].Value = arena;
+            p[1].Value = path;
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    versions.Add((new ConflictVersion(PeerId.Parse(reader.GetString(0)), ReadBlob(reader, 1)), ReadBlob(reader, 2)));
+                }
+            }
+            // What each content replaced, as far as these versions tell: a chain z -> y -> x.
+            var replaced = new Dictionary<BlobHash, HashSet<BlobHash>>();
+            foreach (var (version, old) in versions)
+            {
+                if (version.Blob is { } blob && old is { } o)
+                {
+                    (replaced.TryGetValue(blob, out var set) ? set : replaced[blob] = []).Add(o);
+                }
+            }
+            bool Supersedes((ConflictVersion Version, BlobHash? Old) y, BlobHash x)
+            {
+                var seen = new HashSet<BlobHash>();
+                var next = new Stack<BlobHash>();
+                if (y.Old is { } start)
+                {
+                    next.Push(start);
+                }
+                while (next.TryPop(out var blob))
+                {
+                    if (blob == x)
+                    {
+                        return true;
+                    }
+                    if (seen.Add(blob) && replaced.TryGetValue(blob, out var older))
+                    {
+                        foreach (var o in older)
+                        {
+                            next.Push(o);
+                        }
+                    }
+                }
+                return false;
+            }
+            var standing = versions
+                .Where(x => x.Version.Blob is not { } blob || !versions.Any(y => !ReferenceEquals(x.Version, y.Version) && y.Version.Blob != blob && Supersedes(y, blob)))
+                .Select(x => x.Version)
+                .ToList();
+            if (standing.Select(v => v.Blob).Distinct().Count() > 1)
+            {
+                conflicts.Add(new Conflict(ArenaName.Parse(arena), RelPath.Parse(path), standing));
+                if (conflicts.Count == limit)
+                {
+                    break;
+                }
+            }
+        }
+        return conflicts;
+    }
+}
