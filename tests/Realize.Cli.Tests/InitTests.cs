@@ -98,4 +98,64 @@ public sealed class InitTests : IDisposable
         Assert.Contains("init", line, StringComparison.Ordinal);
         Assert.Contains(_store.StoreDir, line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Id_PrintsExactlyThePeerIdLine_ThatInitPrinted()
+    {
+        string init = _store.Run("init").AssertSucceeds();
+
+        string output = _store.Run("id").AssertSucceeds();
+
+        Assert.Equal(init, output);
+        Assert.EndsWith("\n", output, StringComparison.Ordinal);
+        string line = Assert.Single(output.TrimEnd('\n').Split('\n'));
+        Assert.True(PeerId.TryParse(line, out PeerId id));
+        Assert.Equal(id.ToString(), line);
+        Assert.Equal(Store.Open(_store.StoreDir).LoadPeerId(), id);
+    }
+
+    [Fact]
+    public void Init_WithListen_RecordsTheAddress_InTheConfig()
+    {
+        _store.Run("init", "--listen", "0.0.0.0:7800").AssertSucceeds();
+
+        Assert.Equal("0.0.0.0:7800", Store.Open(_store.StoreDir).Config.Listen);
+    }
+
+    [Fact]
+    public void Init_WithoutListen_IsBlind()
+    {
+        _store.Run("init").AssertSucceeds();
+
+        Assert.Null(Store.Open(_store.StoreDir).Config.Listen);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("0.0.0.0:")]
+    [InlineData(":7800")]
+    [InlineData("0.0.0.0:0")]
+    [InlineData("0.0.0.0:70000")]
+    [InlineData("0.0.0.0:http")]
+    [InlineData("")]
+    public void Init_WithABadListen_FailsWithOneLine_AndCreatesNothing(string address)
+    {
+        string line = _store.Run("init", "--listen", address).AssertFailsWithOneLine();
+
+        Assert.Contains("--listen", line, StringComparison.Ordinal);
+        Assert.Contains("HOST:PORT", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_store.StoreDir, "realize.toml")));
+        Assert.False(Directory.Exists(_store.StoreDir));
+    }
+
+    [Fact]
+    public void Init_WithABadListen_InAnEmptyDirectory_LeavesItEmpty()
+    {
+        Directory.CreateDirectory(_store.StoreDir);
+
+        _store.Run("init", "--listen", "nas.local:0").AssertFailsWithOneLine();
+
+        Assert.Empty(Directory.GetFileSystemEntries(_store.StoreDir));
+        _store.Run("id").AssertFailsWithOneLine();
+    }
 }
