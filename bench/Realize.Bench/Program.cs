@@ -16,6 +16,10 @@ const string Usage = """
       daemon-load DIR N [--runs N] [--idle-s S] [--latency-runs N]
                                         with 'realize up' running: N files created through the view, then in the
                                         plain arena; the rescan fallback; idle CPU and memory
+      peers-setup DIR N [--runs N]      a listening store DIR/nas with a history of N added files, and N fresh blind laptops
+      peers DIR [--runs N] [--latency-runs N]
+                                        'realize up' on nas and each laptop in turn: the whole history over TLS on
+                                        loopback, applied and acknowledged; then close() on nas to the row on laptop-0
       The daemon modes run the CLI as 'dotnet realize.dll' (default: the one built beside
       realize-bench; --cli PATH/realize.dll for another).
     Figures are printed as lines "RESULT key value" (seconds, MB of 10^6 bytes, counts).
@@ -37,6 +41,8 @@ try
             Options.Number(rest, "--settle-ms", 200, zeroAllowed: true), Options.Number(rest, "--runs", 21)),
         ["daemon-load", var dir, var count, .. var rest] => DaemonBench.Load(dir, Cli(rest), Options.Count(count),
             Options.Runs(rest), Options.Number(rest, "--idle-s", 30), Options.Number(rest, "--latency-runs", 21)),
+        ["peers-setup", var dir, var count, .. var rest] => PeersBench.Setup(dir, Options.Count(count), Options.Runs(rest)),
+        ["peers", var dir, .. var rest] => PeersBench.Run(dir, Cli(rest), Options.Runs(rest), Options.Number(rest, "--latency-runs", 21)),
         _ => Fail(Usage),
     };
 }

@@ -371,6 +371,10 @@ internal static class Commands
         {
             var store = options.OpenStore(parsed);
             ArenaName? arena = parsed.GetValue(arenaArgument) is { } text ? ParseArena(text) : null;
+            if (arena is { } declared && store.Config.FindArena(declared) is null)
+            {
+                throw new RealizeException($"no arena '{declared}' in this store: 'realize arena add {declared}' declares it");
+            }
             PeerId? peerId = null;
             if (parsed.GetValue(peer) is { } peerName)
             {

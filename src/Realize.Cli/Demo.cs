@@ -11,7 +11,9 @@ namespace Realize.Cli;
 /// <summary>
 /// The built-in demo: a store in a temporary directory whose merged view lies over a small
 /// sample lower directory; a few changes through the view and the history a scan makes of
-/// them; then the daemon, recording changes live, also in a plain-directory arena.
+/// them; then the daemon, recording changes live, also in a plain-directory arena; then a
+/// household of two peers on this machine, one listening and one blind, whose changes
+/// reach each other.
 /// </summary>
 internal static class Demo
 {
@@ -84,6 +86,7 @@ internal static class Demo
             MergedView.Unmount(store);
         }
         Live(output, store, top);
+        Household(output, store, top);
         if (keep)
         {
             MergedView.Mount(store);
@@ -121,6 +124,90 @@ internal static class Demo
             daemon.GetAwaiter().GetResult();
         }
         output.WriteLine("# stopped (as on Ctrl-C): what was pending is recorded, the view unmounted");
+    }
+
+    /// <summary>Part three: a second peer, blind, and both daemons exchanging their histories over TLS on loopback.</summary>
+    private static void Household(TextWriter output, Store nas, string top)
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        string laptopMusic = Path.Combine(top, "laptop-music");
+        Directory.CreateDirectory(laptopMusic);
+        // The laptop has no merged view: it keeps only the others' table of docs, and shares its own music.
+        var laptop = Store.Create(Path.Combine(top, "laptop"), new StoreConfig
+        {
+            Arenas = [new ArenaConfig(ArenaName.Parse("docs")), new ArenaConfig(ArenaName.Parse("music"), laptopMusic)],
+        });
+        output.WriteLine($"# a household: this store listens, a second one ('laptop', blind: no address) connects to it");
+        output.WriteLine($"$ realize --store {nas.Root} init --listen 127.0.0.1:{port}   (here: set in realize.toml)");
+        nas.SaveConfig(nas.Config with { Listen = $"127.0.0.1:{port}", Peers = [new PeerConfig("laptop", laptop.LoadPeerId())] });
+        output.WriteLine($"$ realize --store {nas.Root} peer add laptop {laptop.LoadPeerId()}");
+        laptop.SaveConfig(laptop.Config with { Peers = [new PeerConfig("nas", nas.LoadPeerId(), $"127.0.0.1:{port}")] });
+        output.WriteLine($"$ realize --store {laptop.Root} peer add nas {nas.LoadPeerId()} --address 127.0.0.1:{port}");
+        output.WriteLine("# realize up on both");
+        using var stop = new CancellationTokenSource();
+        var options = new Daemon.DaemonOptions();
+        var daemons = new[]
+        {
+            Task.Run(() => Daemon.Daemon.RunAsync(nas, options, NullLoggerFactory.Instance, stop.Token)),
+            Task.Run(() => Daemon.Daemon.RunAsync(laptop, options, NullLoggerFactory.Instance, stop.Token)),
+        };
+        var running = Task.WhenAny(daemons).Unwrap();
+        try
+        {
+            var nasId = nas.LoadPeerId();
+            using (var index = nas.OpenIndex())
+            {
+                Until(running, () =>
+                {
+                    using var unreal = laptop.OpenUnreal();
+                    return nas.Config.Arenas.All(a => unreal.ReceivedIndex(nasId, a.Name) == index.LastIndex(a.Name));
+                }, "the laptop to receive nas's history");
+            }
+            output.WriteLine($"# realize --store laptop files: the laptop knows nas's {RemoteFiles(laptop, nasId).Count} files without holding any of them, e.g.");
+            output.WriteLine(HistoryJson.Format("nas", RemoteFiles(laptop, nasId).First(f => f.Path.Value == "someday/2027.txt")));
+            string view = nas.Config.Mount!;
+            Arrives(output, running, "on nas: echo 'From the nas.' > docs/arrived.txt", laptop, nasId, "nas", "arrived.txt",
+                () => Write(Path.Combine(view, "docs", "arrived.txt"), "From the nas.\n"));
+            Arrives(output, running, $"on the laptop: echo 'From the laptop.' > {laptopMusic}/laptop-song.txt", nas, laptop.LoadPeerId(), "laptop", "laptop-song.txt",
+                () => Write(Path.Combine(laptopMusic, "laptop-song.txt"), "From the laptop.\n"));
+            var status = Daemon.ControlClient.SendAsync(nas, new Daemon.ControlRequest("status")).GetAwaiter().GetResult()?.Status;
+            foreach (var peer in status?.Peers ?? [])
+            {
+                output.WriteLine($"# realize status on nas: peer {peer.Name} {(peer.Connected ? "connected" : "not connected")}; "
+                    + string.Join("; ", peer.Arenas.Select(a => $"{a.Arena}: {a.Pending} to send, received up to {a.Received}")));
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            foreach (var daemon in daemons)
+            {
+                daemon.GetAwaiter().GetResult();
+            }
+        }
+        output.WriteLine("# both stopped");
+    }
+
+    private static List<RemoteFile> RemoteFiles(Store store, PeerId peer)
+    {
+        using var unreal = store.OpenUnreal();
+        return unreal.ListFiles(null, peer).ToList();
+    }
+
+    private static void Arrives(TextWriter output, Task running, string shell, Store at, PeerId from, string fromName, string path, Action action)
+    {
+        output.WriteLine($"$ {shell}");
+        var clock = Stopwatch.StartNew();
+        action();
+        RemoteFile? arrived = null;
+        Until(running, () => (arrived = RemoteFiles(at, from).FirstOrDefault(f => f.Path.Value == path)) is not null, $"{path} to arrive");
+        output.WriteLine($"# in the other peer's table within {clock.Elapsed.TotalMilliseconds:0} ms:");
+        output.WriteLine(HistoryJson.Format(fromName, arrived!));
     }
 
     private static void LiveStep(TextWriter output, Store store, Task daemon, string shell, Action action)

@@ -73,11 +73,30 @@ public sealed record StoreConfig
             error = $"'{address}' is not HOST:PORT with a port from 1 to 65535";
             return false;
         }
+        string host = address[..colon];
+        if (host.Contains(':', StringComparison.Ordinal) && !(host.StartsWith('[') && host.EndsWith(']')))
+        {
+            error = $"'{address}': an IPv6 address goes in brackets, as in [::1]:7800";
+            return false;
+        }
         return true;
     }
 
     /// <summary>Parses TOML text; throws <see cref="FormatException"/> with a one-line reason.</summary>
     public static StoreConfig Parse(string toml)
+    {
+        try
+        {
+            return ParseTable(toml);
+        }
+        catch (FormatException e) when (e.Message.Any(char.IsControl))
+        {
+            // A bad value quoted in the reason may hold a newline: the reason stays one line.
+            throw new FormatException(string.Concat(e.Message.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString())), e);
+        }
+    }
+
+    private static StoreConfig ParseTable(string toml)
     {
         TomlTable table;
         try

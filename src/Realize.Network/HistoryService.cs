@@ -209,14 +209,14 @@ public sealed partial class HistoryService : IDisposable
             int failures = 0;
             while (!stop.IsCancellationRequested)
             {
-                if (tag == Handshake.Send && !HasPending(peer))
-                {
-                    // A blind peer calls only when it has something to say.
-                    await wake.WaitAsync(TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
-                    continue;
-                }
                 try
                 {
+                    if (tag == Handshake.Send && !HasPending(peer))
+                    {
+                        // A blind peer calls only when it has something to say.
+                        await wake.WaitAsync(TimeSpan.FromSeconds(5), stop);
+                        continue;
+                    }
                     var link = await Handshake.ConnectAsync(peer, tag, _identity, _options.Link, stop);
                     failures = 0;
                     await RunLinkAsync(link, state, send: tag == Handshake.Send, stop);
@@ -225,7 +225,8 @@ public sealed partial class HistoryService : IDisposable
                 {
                     return;
                 }
-                catch (Exception e) when (e is RealizeException or ProtocolException or IOException or SocketException or TimeoutException)
+                catch (Exception e) when (e is RealizeException or ProtocolException or IOException or SocketException or TimeoutException
+                    or Microsoft.Data.Sqlite.SqliteException)
                 {
                     state.Failed(e.Message);
                     LogConnectFailed(_logger, peer.Name, tag, e.Message);

@@ -211,6 +211,20 @@ public sealed class UnrealDb : SqliteDb
         }
     }
 
+    /// <summary>The file of <paramref name="peer"/> at <paramref name="path"/>; null when it has none there (or removed it).</summary>
+    public RemoteFile? Find(PeerId peer, ArenaName arena, RelPath path)
+    {
+        var (command, p) = Prepared("SELECT blob, size, mtime_ns FROM files WHERE peer = $peer AND arena = $arena AND path = $path AND blob IS NOT NULL",
+            "$peer", "$arena", "$path");
+        p[0].Value = peer.ToString();
+        p[1].Value = arena.Value;
+        p[2].Value = path.Value;
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new RemoteFile(peer, arena, path, ReadBlob(reader, 0)!.Value, reader.GetInt64(1), FileTime.FromTotalNanoseconds(reader.GetInt64(2)))
+            : null;
+    }
+
     /// <summary>Every received cursor: (peer, arena) → last index applied.</summary>
     public Dictionary<(PeerId Peer, ArenaName Arena), long> ReceivedIndexes()
     {

@@ -6,7 +6,7 @@ namespace Realize.Cli.Tests;
 public sealed class DemoTests
 {
     [Fact]
-    public void Demo_RecordsChangesLive_InTheViewAndInAPlainDirectory_AndCleansUp()
+    public void Demo_RecordsChangesLive_InTheViewAndInAPlainDirectory_SendsThemToTheOtherPeer_AndCleansUp()
     {
         Root.Require();
         var result = CliRun.InProcess("demo");
@@ -16,6 +16,10 @@ public sealed class DemoTests
         Assert.Contains("\"arena\":\"docs\",\"type\":\"added\",\"path\":\"live.txt\"", output, StringComparison.Ordinal);
         Assert.Contains("\"arena\":\"docs\",\"type\":\"added\",\"path\":\"someday/2027.txt\"", output, StringComparison.Ordinal);
         Assert.Contains("\"arena\":\"music\",\"type\":\"added\",\"path\":\"song.txt\"", output, StringComparison.Ordinal);
+        Assert.Equal(2, output.Split('\n').Count(l => l.StartsWith("# in the other peer's table within ", StringComparison.Ordinal)));
+        Assert.Contains("{\"peer\":\"nas\",\"arena\":\"docs\",\"path\":\"arrived.txt\"", output, StringComparison.Ordinal);
+        Assert.Contains("{\"peer\":\"laptop\",\"arena\":\"music\",\"path\":\"laptop-song.txt\"", output, StringComparison.Ordinal);
+        Assert.Contains("# realize status on nas: peer laptop connected", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(top), $"the demo left {top} behind");
     }
 }

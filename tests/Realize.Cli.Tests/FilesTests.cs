@@ -146,6 +146,14 @@ public sealed class FilesTests : IDisposable
     }
 
     [Fact]
+    public void Files_OfAnUndeclaredArena_FailsWithOneLine()
+    {
+        string line = _store.Run("files", "music").AssertFailsWithOneLine();
+
+        Assert.Contains("no arena 'music'", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Files_WithAnInvalidArenaName_FailsWithOneLine() =>
         Assert.Contains("not a valid arena name", _store.Run("files", "a/b").AssertFailsWithOneLine(), StringComparison.Ordinal);
 

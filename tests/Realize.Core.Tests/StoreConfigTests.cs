@@ -448,6 +448,27 @@ public sealed class StoreConfigTests
     }
 
     [Theory]
+    [InlineData("fe80::1")]
+    [InlineData("::1:7800")]
+    public void IsValidAddress_RejectsAnIPv6AddressWithoutBrackets(string address)
+    {
+        Assert.False(StoreConfig.IsValidAddress(address, out string? error));
+
+        Assert.Contains("brackets", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("listen = \"a\\nb\"\n")]
+    [InlineData("[peers.nas]\nid = \"AAAA\\nBBBB\"\n")]
+    [InlineData("[peers.\"a\\nb\"]\nid = \"AAAA\"\n")]
+    public void Parse_KeepsTheMessageOnOneLine_WhenTheBadValueHasANewline(string toml)
+    {
+        var e = Assert.Throws<FormatException>(() => StoreConfig.Parse(toml));
+
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
     [InlineData("nas")]
     [InlineData("a.b-c_D9")]
     public void IsValidPeerName_AcceptsArenaLikeNames(string name) =>

@@ -42,6 +42,9 @@ public sealed class UnrealDbTests : IDisposable
         Assert.Equal((s_nas, Blob("x"), 1L, new FileTime(1_700_000_000, 7)), (file.Peer, file.Blob, file.Size, file.MTime));
         Assert.Equal(3, db.ReceivedIndex(s_nas, s_docs));
         Assert.Equal(0, db.ReceivedIndex(s_laptop, s_docs));
+        Assert.Equal(file, db.Find(s_nas, s_docs, RelPath.Parse("b/c.txt")));
+        Assert.Null(db.Find(s_nas, s_docs, RelPath.Parse("a.txt")));
+        Assert.Null(db.Find(s_laptop, s_docs, RelPath.Parse("b/c.txt")));
     }
 
     [Fact]

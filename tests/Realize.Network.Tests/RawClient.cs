@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Realize.Network.Tests;
+
+/// <summary>
+/// A peer written by hand for the protocol tests: real TLS over loopback with a real
+/// certificate, then whatever bytes a test wants to send, well-formed or not.
+/// </summary>
+internal sealed class RawClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly SslStream _ssl;
+
+    private RawClient(Socket socket, SslStream ssl)
+    {
+        _socket = socket;
+        _ssl = ssl;
+    }
+
+    /// <summary>Connects with <paramref name="identity"/>'s certificate and writes <paramref name="tag"/>; the welcome is left to read.</summary>
+    public static async Task<RawClient> ConnectAsync(IPEndPoint endpoint, PeerIdentity identity, string tag, Core.PeerId? expected = null)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(endpoint);
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "realize",
+            EnabledSslProtocols = SslProtocols.Tls13,
+            ClientCertificateContext = SslStreamCertificateContext.Create(identity.Certificate, null, offline: true),
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && (expected is null || PeerIdentity.IdOf(certificate) == expected),
+        });
+        var client = new RawClient(socket, ssl);
+        await client.SendRawAsync(Encoding.ASCII.GetBytes(tag));
+        return client;
+    }
+
+    /// <summary>Connects, reads an accepting welcome and exchanges arena lists; returns the listener's list.</summary>
+    public static async Task<(RawClient Client, ArenaList Theirs)> OpenAsync(IPEndPoint endpoint, PeerIdentity identity, string tag, params (Core.ArenaName, long)[] ours)
+    {
+        var client = await ConnectAsync(endpoint, identity, tag);
+        var welcome = Assert.IsType<Welcome>(await client.ReadAsync());
+        Assert.True(welcome.Accepted, welcome.Reason);
+        await client.SendAsync(new ArenaList(ours));
+        return (client, Assert.IsType<ArenaList>(await client.ReadAsync()));
+    }
+
+    public async Task SendAsync(params Message[] messages)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        foreach (var message in messages)
+        {
+            Wire.WriteFrame(buffer, message);
+        }
+        await SendRawAsync(buffer.WrittenMemory);
+    }
+
+    /// <summary>A frame with this payload, whatever it holds.</summary>
+    public Task SendFrameAsync(byte[] payload)
+    {
+        byte[] frame = new byte[4 + payload.Length];
+        BinaryPrimitives.WriteInt32BigEndian(frame, payload.Length);
+        payload.CopyTo(frame, 4);
+        return SendRawAsync(frame);
+    }
+
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await _ssl.WriteAsync(bytes);
+        await _ssl.FlushAsync();
+    }
+
+    /// <summary>The next message but pings; null when the other side closed the connection.</summary>
+    public async Task<Message?> ReadAsync(TimeSpan? deadline = null)
+    {
+        using var timeout = new CancellationTokenSource(deadline ?? TimeSpan.FromSeconds(30));
+        byte[] header = new byte[4];
+        while (true)
+        {
+            try
+            {
+                if (await _ssl.ReadAtLeastAsync(header, 4, throwOnEndOfStream: false, timeout.Token) < 4)
+                {
+                    return null;
+                }
+                byte[] payload = new byte[BinaryPrimitives.ReadInt32BigEndian(header)];
+                if (await _ssl.ReadAtLeastAsync(payload, payload.Length, throwOnEndOfStream: false, timeout.Token) < payload.Length)
+                {
+                    return null;
+                }
+                var message = Wire.Decode(payload);
+                if (message is not Ping)
+                {
+                    return message;
+                }
+            }
+            catch (IOException)
+            {
+                // Reset, or a TLS alert: closed all the same.
+                return null;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                throw new TimeoutException($"nothing from the listener within {(deadline ?? TimeSpan.FromSeconds(30)).TotalSeconds:0} s");
+            }
+        }
+    }
+
+    /// <summary>Reads until the other side closes; fails when it sends anything but pings first.</summary>
+    public async Task AssertClosedAsync(TimeSpan? deadline = null)
+    {
+        var message = await ReadAsync(deadline);
+        Assert.True(message is null, $"the listener sent {message} instead of closing the connection");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _ssl.DisposeAsync();
+        _socket.Dispose();
+    }
+}
