@@ -93,6 +93,14 @@ internal static class PeersBench
         return 0;
     }
 
+    /// <summary>Only <see cref="Baseline"/>.</summary>
+    public static int BaselineOnly(string dir)
+    {
+        using var index = Store.Open(Path.Combine(dir, "nas", "store")).OpenIndex();
+        Baseline(dir, index.LastIndex(s_arena));
+        return 0;
+    }
+
     /// <summary>The same batches applied to a fresh unreal.db in this process: what the receiver costs without TLS, framing and acknowledgements.</summary>
     private static void Baseline(string dir, long count)
     {
@@ -153,6 +161,7 @@ internal static class PeersBench
                 Thread.Sleep(10);
             }
         });
+        double nasCpu = nas.CpuSeconds();
         using var laptop = DaemonProcess.Start(cli, laptopDir, settleMs: null);
         double peak = 0;
         while (!watcher.IsCompleted)
@@ -182,6 +191,7 @@ internal static class PeersBench
             acked = clock.Elapsed.TotalSeconds;
         }
         peak = Math.Max(peak, laptop.Megabytes("VmHWM"));
+        Console.WriteLine($"run {run}: CPU of nas {nas.CpuSeconds() - nasCpu:0.00} s, of laptop {laptop.CpuSeconds():0.00} s");
         laptop.Stop();
         // From the first batch applied (the connection is up) to the last acknowledgement nas persisted.
         double rate = count / (acked - first);

@@ -42,6 +42,7 @@ try
         ["daemon-load", var dir, var count, .. var rest] => DaemonBench.Load(dir, Cli(rest), Options.Count(count),
             Options.Runs(rest), Options.Number(rest, "--idle-s", 30), Options.Number(rest, "--latency-runs", 21)),
         ["peers-setup", var dir, var count, .. var rest] => PeersBench.Setup(dir, Options.Count(count), Options.Runs(rest)),
+        ["peers-baseline", var dir] => PeersBench.BaselineOnly(dir),
         ["peers", var dir, .. var rest] => PeersBench.Run(dir, Cli(rest), Options.Runs(rest), Options.Number(rest, "--latency-runs", 21)),
         _ => Fail(Usage),
     };

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Realize.Core;
 using Realize.Storage;
 
@@ -24,12 +25,56 @@ internal sealed class HistoryReceiver
     /// <summary>Runs until the link fails or <paramref name="stop"/>.</summary>
     public async Task RunAsync(IReadOnlySet<ArenaName> agreed, CancellationToken stop)
     {
+        // Frames are read and decoded while the batches before them are applied: TLS and
+        // decoding on one core, SQLite on the other.
+        var frames = Channel.CreateBounded<Message>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var reader = ReadAsync(frames.Writer, reading.Token);
+        try
+        {
+            await ApplyAsync(frames.Reader, agreed, stop);
+        }
+        finally
+        {
+            await reading.CancelAsync();
+            try
+            {
+                await reader;
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped along with the applying.
+            }
+        }
+    }
+
+    private async Task ReadAsync(ChannelWriter<Message> frames, CancellationToken cancellation)
+    {
+        await Task.Yield();
+        try
+        {
+            while (true)
+            {
+                await frames.WriteAsync(await _link.ReadAsync(cancellation), cancellation);
+            }
+        }
+        catch (Exception e)
+        {
+            // What came before the failure is applied first; then the failure ends the link.
+            frames.TryComplete(e);
+        }
+    }
+
+    private async Task ApplyAsync(ChannelReader<Message> frames, IReadOnlySet<ArenaName> agreed, CancellationToken stop)
+    {
         var peer = _link.Peer.Id;
         // Arenas in a reset -> the index it brings them to.
         var resetting = new Dictionary<ArenaName, long>();
-        while (true)
+        var garbage = GarbageBound.StartForProcess();
+        while (await frames.WaitToReadAsync(stop))
         {
-            var message = await _link.ReadAsync(stop);
+            garbage.Check();
+            var message = await frames.ReadAsync(stop);
             switch (message)
             {
                 case Notify notify:
@@ -39,15 +84,14 @@ internal sealed class HistoryReceiver
                         _unreal.StageReset(peer, notify.Arena, RequireAdded(notify));
                         break;
                     }
-                    long applied;
-                    try
+                    // Batches already waiting for the same arena go in the same transaction: one fsync.
+                    var batches = new List<Notify> { notify };
+                    while (frames.TryPeek(out var next) && next is Notify more && more.Arena == notify.Arena)
                     {
-                        applied = _unreal.Apply(peer, notify.Arena, notify.Batch);
+                        frames.TryRead(out _);
+                        batches.Add(more);
                     }
-                    catch (HistoryGapException e)
-                    {
-                        throw new ProtocolException(e.Message, e);
-                    }
+                    long applied = Apply(peer, batches);
                     _state.Received(notify.Arena, applied);
                     await _link.WriteAsync(new Ack(notify.Arena, applied), stop);
                     break;
@@ -73,6 +117,39 @@ internal sealed class HistoryReceiver
                 default:
                     throw new ProtocolException($"{message.GetType().Name} on a connection where {_link.Peer.Name} only sends history");
             }
+        }
+        // The reader completed the channel without an error only when cancelled.
+        await frames.Completion;
+    }
+
+    /// <summary>Applies consecutive batches of one arena, together when they follow on; returns the index applied.</summary>
+    private long Apply(PeerId peer, List<Notify> batches)
+    {
+        var arena = batches[0].Arena;
+        try
+        {
+            return _unreal.Apply(peer, arena, batches.Count == 1 ? batches[0].Batch : batches.SelectMany(b => b.Batch).ToList());
+        }
+        catch (HistoryGapException) when (batches.Count > 1)
+        {
+            // One of them is bad (or repeats another): each on its own, so the ones before it count.
+            long applied = 0;
+            foreach (var batch in batches)
+            {
+                try
+                {
+                    applied = _unreal.Apply(peer, arena, batch.Batch);
+                }
+                catch (HistoryGapException e)
+                {
+                    throw new ProtocolException(e.Message, e);
+                }
+            }
+            return applied;
+        }
+        catch (HistoryGapException e)
+        {
+            throw new ProtocolException(e.Message, e);
         }
     }
 

@@ -18,6 +18,7 @@ internal sealed class HistorySender : IDisposable
     private readonly PeerState _state;
     private readonly Dictionary<ArenaName, ArenaCursor> _arenas = [];
     private readonly AsyncSignal _wake = new();
+    private GarbageBound _garbage = GarbageBound.StartForProcess();
 
     private sealed class ArenaCursor(long position)
     {
@@ -113,6 +114,7 @@ internal sealed class HistorySender : IDisposable
                 continue;
             }
             await _link.WriteAsync(new Notify(arena, batch), cancellation);
+            _garbage.Check();
             cursor.Sent = batch[^1].Index;
             lock (cursor.InFlight)
             {
@@ -130,6 +132,7 @@ internal sealed class HistorySender : IDisposable
         foreach (var batch in snapshot.Batches(_options.BatchSize))
         {
             await _link.WriteAsync(new Notify(arena, batch), cancellation);
+            _garbage.Check();
         }
         await _link.WriteAsync(new ResetEnd(arena, snapshot.Index), cancellation);
         cursor.ResetNeeded = false;

@@ -24,7 +24,7 @@ public sealed record HistoryOptions
     public int Window { get; init; } = 8;
 
     /// <summary>How often a sender writes the acknowledged cursors to index.db.</summary>
-    public TimeSpan AckPersistInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan AckPersistInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>How often history every peer has acknowledged is deleted (zero: never).</summary>
     public TimeSpan TrimInterval { get; init; } = TimeSpan.FromMinutes(1);

@@ -279,11 +279,19 @@ internal static class Wire
 
     private static BlobHash? ReadBlob(ref MessagePackReader reader, string what)
     {
-        string? text = ReadString(ref reader, nullable: true, what);
-        if (text is null)
+        if (reader.TryReadNil())
         {
             return null;
         }
+        Span<byte> hash = stackalloc byte[32];
+        if (reader.TryReadStringSpan(out ReadOnlySpan<byte> hex))
+        {
+            // The common case, without a string: the 64 digits straight from the frame.
+            return hex.Length == 64 && Convert.FromHexString(hex, hash, out _, out int written) == OperationStatus.Done && written == 32
+                ? BlobHash.FromBytes(hash)
+                : throw new ProtocolException($"{what} is not 64 hex digits");
+        }
+        string text = ReadString(ref reader, nullable: false, what)!;
         return BlobHash.TryParse(text, out BlobHash blob) ? blob : throw new ProtocolException($"{what} is not 64 hex digits");
     }
 
@@ -293,8 +301,12 @@ internal static class Wire
         {
             return nullable ? null : throw new ProtocolException($"{what} is missing");
         }
-        ReadOnlySequence<byte> bytes = reader.ReadStringSequence() ?? throw new ProtocolException($"{what} is missing");
         // Strictly: a path with invalid UTF-8 is refused, never turned into U+FFFD.
+        if (reader.TryReadStringSpan(out ReadOnlySpan<byte> span))
+        {
+            return s_strictUtf8.GetString(span);
+        }
+        ReadOnlySequence<byte> bytes = reader.ReadStringSequence() ?? throw new ProtocolException($"{what} is missing");
         return s_strictUtf8.GetString(bytes);
     }
 

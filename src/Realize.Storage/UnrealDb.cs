@@ -55,11 +55,49 @@ public sealed class UnrealDb : SqliteDb
 
     protected override string DatabaseName => "unreal.db";
 
+    private readonly Dictionary<PeerId, long> _numbers = [];
+
+    /// <summary>The small number that stands for <paramref name="peer"/> in the tables; given on first use.</summary>
+    private long Number(PeerId peer)
+    {
+        if (_numbers.TryGetValue(peer, out long number))
+        {
+            return number;
+        }
+        number = InTransaction(() =>
+        {
+            var (insert, i) = Prepared("INSERT INTO peers (peer_id) VALUES ($peer) ON CONFLICT (peer_id) DO NOTHING", "$peer");
+            i[0].Value = peer.ToString();
+            insert.ExecuteNonQuery();
+            var (select, p) = Prepared("SELECT id FROM peers WHERE peer_id = $peer", "$peer");
+            p[0].Value = peer.ToString();
+            return (long)select.ExecuteScalar()!;
+        });
+        _numbers[peer] = number;
+        return number;
+    }
+
+    /// <summary>The number of <paramref name="peer"/>, or null when this database never heard of it (without writing).</summary>
+    private long? KnownNumber(PeerId peer)
+    {
+        if (_numbers.TryGetValue(peer, out long number))
+        {
+            return number;
+        }
+        var (select, p) = Prepared("SELECT id FROM peers WHERE peer_id = $peer", "$peer");
+        p[0].Value = peer.ToString();
+        return select.ExecuteScalar() is long found ? _numbers[peer] = found : null;
+    }
+
     /// <summary>The last index of <paramref name="peer"/>'s history of <paramref name="arena"/> applied here, 0 when none.</summary>
     public long ReceivedIndex(PeerId peer, ArenaName arena)
     {
+        if (KnownNumber(peer) is not { } number)
+        {
+            return 0;
+        }
         var (command, p) = Prepared("SELECT idx FROM received WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
-        p[0].Value = peer.ToString();
+        p[0].Value = number;
         p[1].Value = arena.Value;
         return command.ExecuteScalar() is long index ? index : 0;
     }
@@ -72,6 +110,8 @@ public sealed class UnrealDb : SqliteDb
     /// </summary>
     public long Apply(PeerId peer, ArenaName arena, IReadOnlyList<Notification> batch)
     {
+        // Outside the transaction: a number given in one that is rolled back would stay cached.
+        long number = Number(peer);
         return InTransaction(() =>
         {
             long cursor = ReceivedIndex(peer, arena);
@@ -103,22 +143,29 @@ public sealed class UnrealDb : SqliteDb
                 // All seen before: a replay changes nothing.
                 return cursor;
             }
-            var (upsert, u) = Prepared("INSERT OR REPLACE INTO files (peer, arena, path, blob, size, mtime_ns, old_blob) VALUES ($peer, $arena, $path, $blob, $size, $mtime, $old)",
-                "$peer", "$arena", "$path", "$blob", "$size", "$mtime", "$old");
-            u[0].Value = peer.ToString();
-            u[1].Value = arena.Value;
+            var upsert = PreparedRaw("INSERT OR REPLACE INTO files (peer, arena, path, blob, size, mtime_ns, old_blob) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            upsert.Bind(1, number);
+            upsert.Bind(2, arena.Value);
             for (int i = first; i < batch.Count; i++)
             {
                 var n = batch[i];
-                bool removed = n.Type == NotificationType.Removed;
-                u[2].Value = n.Path.Value;
-                u[3].Value = removed ? DBNull.Value : BlobValue(n.Blob);
-                u[4].Value = removed ? DBNull.Value : n.Size;
-                u[5].Value = removed ? DBNull.Value : n.MTime?.TotalNanoseconds;
-                u[6].Value = BlobValue(n.OldBlob);
-                upsert.ExecuteNonQuery();
+                upsert.Bind(3, n.Path.Value);
+                if (n.Type == NotificationType.Removed)
+                {
+                    upsert.BindNull(4);
+                    upsert.BindNull(5);
+                    upsert.BindNull(6);
+                }
+                else
+                {
+                    upsert.Bind(4, n.Blob);
+                    upsert.Bind(5, n.Size!.Value);
+                    upsert.Bind(6, n.MTime!.Value.TotalNanoseconds);
+                }
+                upsert.Bind(7, n.OldBlob);
+                upsert.Execute();
             }
-            SetReceived(peer, arena, previous);
+            SetReceived(number, arena, previous);
             return previous;
         });
     }
@@ -126,10 +173,11 @@ public sealed class UnrealDb : SqliteDb
     /// <summary>Starts a reset of <paramref name="peer"/>'s table of <paramref name="arena"/>: forgets the files of one begun before.</summary>
     public void StartReset(PeerId peer, ArenaName arena)
     {
+        long number = Number(peer);
         InTransaction(() =>
         {
             var (command, p) = Prepared("DELETE FROM reset_files WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
-            p[0].Value = peer.ToString();
+            p[0].Value = number;
             p[1].Value = arena.Value;
             return command.ExecuteNonQuery();
         });
@@ -138,11 +186,12 @@ public sealed class UnrealDb : SqliteDb
     /// <summary>Keeps files of a reset in progress (<c>Added</c> notifications) until <see cref="FinishReset"/>.</summary>
     public void StageReset(PeerId peer, ArenaName arena, IReadOnlyList<Notification> files)
     {
+        long number = Number(peer);
         InTransaction(() =>
         {
             var (insert, p) = Prepared("INSERT OR REPLACE INTO reset_files (peer, arena, path, blob, size, mtime_ns) VALUES ($peer, $arena, $path, $blob, $size, $mtime)",
                 "$peer", "$arena", "$path", "$blob", "$size", "$mtime");
-            p[0].Value = peer.ToString();
+            p[0].Value = number;
             p[1].Value = arena.Value;
             foreach (var n in files)
             {
@@ -166,25 +215,26 @@ public sealed class UnrealDb : SqliteDb
     /// </summary>
     public void FinishReset(PeerId peer, ArenaName arena, long index)
     {
+        long number = Number(peer);
         InTransaction(() =>
         {
             foreach (string sql in s_finishReset)
             {
                 var (command, p) = Prepared(sql, "$peer", "$arena");
-                p[0].Value = peer.ToString();
+                p[0].Value = number;
                 p[1].Value = arena.Value;
                 command.ExecuteNonQuery();
             }
-            SetReceived(peer, arena, index);
+            SetReceived(number, arena, index);
             return 0;
         });
     }
 
-    private void SetReceived(PeerId peer, ArenaName arena, long index)
+    private void SetReceived(long peer, ArenaName arena, long index)
     {
         var (command, p) = Prepared("INSERT INTO received (peer, arena, idx) VALUES ($peer, $arena, $idx) ON CONFLICT (peer, arena) DO UPDATE SET idx = excluded.idx",
             "$peer", "$arena", "$idx");
-        p[0].Value = peer.ToString();
+        p[0].Value = peer;
         p[1].Value = arena.Value;
         p[2].Value = index;
         command.ExecuteNonQuery();
@@ -193,8 +243,8 @@ public sealed class UnrealDb : SqliteDb
     /// <summary>The other peers' files (not tombstones), by peer, arena and path; only one arena or peer when given.</summary>
     public IEnumerable<RemoteFile> ListFiles(ArenaName? arena = null, PeerId? peer = null)
     {
-        using var command = Command("SELECT peer, arena, path, blob, size, mtime_ns FROM files WHERE blob IS NOT NULL"
-            + (arena is null ? "" : " AND arena = $arena") + (peer is null ? "" : " AND peer = $peer") + " ORDER BY peer, arena, path");
+        using var command = Command("SELECT peers.peer_id, arena, path, blob, size, mtime_ns FROM files JOIN peers ON peers.id = files.peer WHERE blob IS NOT NULL"
+            + (arena is null ? "" : " AND arena = $arena") + (peer is null ? "" : " AND peers.peer_id = $peer") + " ORDER BY peers.peer_id, arena, path");
         if (arena is { } a)
         {
             command.Parameters.AddWithValue("$arena", a.Value);
@@ -214,9 +264,13 @@ public sealed class UnrealDb : SqliteDb
     /// <summary>The file of <paramref name="peer"/> at <paramref name="path"/>; null when it has none there (or removed it).</summary>
     public RemoteFile? Find(PeerId peer, ArenaName arena, RelPath path)
     {
+        if (KnownNumber(peer) is not { } number)
+        {
+            return null;
+        }
         var (command, p) = Prepared("SELECT blob, size, mtime_ns FROM files WHERE peer = $peer AND arena = $arena AND path = $path AND blob IS NOT NULL",
             "$peer", "$arena", "$path");
-        p[0].Value = peer.ToString();
+        p[0].Value = number;
         p[1].Value = arena.Value;
         p[2].Value = path.Value;
         using var reader = command.ExecuteReader();
@@ -228,7 +282,7 @@ public sealed class UnrealDb : SqliteDb
     /// <summary>Every received cursor: (peer, arena) → last index applied.</summary>
     public Dictionary<(PeerId Peer, ArenaName Arena), long> ReceivedIndexes()
     {
-        using var command = Command("SELECT peer, arena, idx FROM received");
+        using var command = Command("SELECT peers.peer_id, arena, idx FROM received JOIN peers ON peers.id = received.peer");
         using var reader = command.ExecuteReader();
         var cursors = new Dictionary<(PeerId, ArenaName), long>();
         while (reader.Read())
@@ -246,10 +300,8 @@ public sealed class UnrealDb : SqliteDb
     public List<Conflict> FindConflicts(int limit = 100)
     {
         var candidates = new List<(string Arena, string Path)>();
-        using (var command = Command("""
-            SELECT DISTINCT a.arena, a.path FROM files a JOIN files b ON b.arena = a.arena AND b.path = a.path AND b.peer > a.peer
-            WHERE a.blob IS NOT b.blob AND (a.old_blob IS NOT b.blob OR a.old_blob IS NULL) AND (b.old_blob IS NOT a.blob OR b.old_blob IS NULL)
-            """))
+        // One pass over the table in key order: paths that more than one peer speaks of, in more than one version.
+        using (var command = Command("SELECT arena, path FROM files GROUP BY arena, path HAVING count(*) > 1 AND count(DISTINCT coalesce(blob, x'')) > 1"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -261,7 +313,7 @@ public sealed class UnrealDb : SqliteDb
         foreach (var (arena, path) in candidates)
         {
             var versions = new List<(ConflictVersion Version, BlobHash? Old)>();
-            var (command, p) = Prepared("SELECT peer, blob, old_blob FROM files WHERE arena = $arena AND path = $path ORDER BY peer", "$arena", "$path");
+            var (command, p) = Prepared("SELECT peers.peer_id, blob, old_blob FROM files JOIN peers ON peers.id = files.peer WHERE arena = $arena AND path = $path ORDER BY peers.peer_id", "$arena", "$path");
             p[0].Value = arena;
             p[1].Value = path;
             using (var reader = command.ExecuteReader())

@@ -2,25 +2,29 @@
 -- Unreal shows it; each batch a peer sends is applied in one transaction together with the
 -- cursor of what was received, so the two never disagree.
 
--- One row per (peer, arena, path) the peer's history speaks of.
+-- The peers this database has heard of, each with a small number that the other tables use.
+CREATE TABLE peers (
+    id       INTEGER PRIMARY KEY,  -- the number
+    peer_id  TEXT NOT NULL UNIQUE  -- the peer ID, as 'realize id' prints it
+);
+
+-- One row per (arena, path, peer) a peer's history speaks of. By arena and path first: the
+-- Unreal looks a path up across peers, and a scan's history arrives in path order.
 CREATE TABLE files (
-    peer      TEXT NOT NULL,     -- the sender's peer ID
     arena     TEXT NOT NULL,     -- arena name
     path      TEXT NOT NULL,     -- path relative to the arena
+    peer      INTEGER NOT NULL,  -- the sender: peers.id
     blob      BLOB,              -- content hash (32 bytes); NULL: removed (a tombstone, which
                                  -- supersedes the version it names in old_blob)
     size      INTEGER,           -- size in bytes; NULL for a tombstone
     mtime_ns  INTEGER,           -- modification time, ns since the epoch; NULL for a tombstone
     old_blob  BLOB,              -- the content this version replaced or removed, when known
-    PRIMARY KEY (peer, arena, path)
+    PRIMARY KEY (arena, path, peer)
 ) WITHOUT ROWID;
-
--- The versions of one path across peers: what the Unreal shows, and conflicts.
-CREATE INDEX files_path ON files (arena, path);
 
 -- The last index of each peer's history applied here, per arena.
 CREATE TABLE received (
-    peer   TEXT NOT NULL,     -- the sender's peer ID
+    peer   INTEGER NOT NULL,  -- peers.id
     arena  TEXT NOT NULL,     -- arena name
     idx    INTEGER NOT NULL,  -- last index applied
     PRIMARY KEY (peer, arena)
@@ -28,7 +32,7 @@ CREATE TABLE received (
 
 -- The files of a reset in progress; they replace the peer's rows of the arena at its end.
 CREATE TABLE reset_files (
-    peer      TEXT NOT NULL,
+    peer      INTEGER NOT NULL,
     arena     TEXT NOT NULL,
     path      TEXT NOT NULL,
     blob      BLOB NOT NULL,
