@@ -3,7 +3,9 @@
 # results. Needs root (the scan and daemon benchmarks mount an overlay). Takes about 4-6 minutes.
 #
 # Settings (environment):
-#   ONLY=hash,scan,daemon   the parts to run (comma-separated), e.g. ONLY=daemon
+#   ONLY=hash,scan,daemon,peers   the parts to run (comma-separated), e.g. ONLY=peers
+#   NOTIFICATIONS=1000000  added notifications of the peers throughput benchmark
+#   PEER_RUNS=3     fresh receivers of that history (each a full run; medians)
 #   RUNS=7          measured runs of each timing (medians; at least 5 for the targets)
 #   FILES=100000    files of the scan benchmarks, and of the daemon's throughput and idle benchmarks
 #   LATENCY_RUNS=21 files of each daemon latency (one at a time; medians)
@@ -18,7 +20,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-ONLY=${ONLY:-hash,scan,daemon}
+ONLY=${ONLY:-hash,scan,daemon,peers}
+NOTIFICATIONS=${NOTIFICATIONS:-1000000}
+PEER_RUNS=${PEER_RUNS:-3}
 RUNS=${RUNS:-7}
 FILES=${FILES:-100000}
 LATENCY_RUNS=${LATENCY_RUNS:-21}
@@ -34,7 +38,7 @@ part() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root: the scan and daemon benchmarks mount an overlay"
 for p in ${ONLY//,/ }; do
-    case "$p" in hash | scan | daemon) ;; *) die "ONLY: unknown part '$p' (hash, scan, daemon)" ;; esac
+    case "$p" in hash | scan | daemon | peers) ;; *) die "ONLY: unknown part '$p' (hash, scan, daemon, peers)" ;; esac
 done
 for tool in dotnet openssl find findmnt awk mountpoint umount; do
     command -v "$tool" >/dev/null || die "$tool is needed (Debian: ./setup.sh installs openssl and findutils)"
@@ -43,6 +47,8 @@ case "$CREATE" in real | view) ;; *) die "CREATE must be 'real' or 'view'" ;; es
 [ "$RUNS" -ge 1 ] 2>/dev/null || die "RUNS must be a positive number"
 [ "$MEMORY_RUNS" -ge 1 ] 2>/dev/null || die "MEMORY_RUNS must be a positive number"
 [ "$LATENCY_RUNS" -ge 1 ] 2>/dev/null || die "LATENCY_RUNS must be a positive number"
+[ "$NOTIFICATIONS" -ge 1 ] 2>/dev/null || die "NOTIFICATIONS must be a positive number"
+[ "$PEER_RUNS" -ge 1 ] 2>/dev/null || die "PEER_RUNS must be a positive number"
 [ "$IDLE_S" -ge 1 ] 2>/dev/null || die "IDLE_S must be a positive number"
 [ -d "$BENCH_TMP" ] || die "BENCH_TMP=$BENCH_TMP does not exist"
 fstype=$(findmnt -n -o FSTYPE -T "$BENCH_TMP" 2>/dev/null || stat -f -c %T "$BENCH_TMP")
@@ -74,7 +80,7 @@ results=""
 cleanup() {
     local rc=$? pidfile pid log target
     # A daemon left by a realize-bench that died: stop it (SIGTERM: it unmounts its view).
-    for pidfile in "$daemon_dir"/*/daemon.pid; do
+    for pidfile in "$daemon_dir"/*/daemon.pid "$work"/peers/*/daemon.pid; do
         [ -f "$pidfile" ] || continue
         pid=$(cat "$pidfile")
         if grep -qa realize.dll "/proc/$pid/cmdline" 2>/dev/null && kill -TERM "$pid" 2>/dev/null; then
@@ -85,7 +91,7 @@ cleanup() {
             kill -KILL "$pid" 2>/dev/null || true
         fi
     done
-    for log in "$daemon_dir"/*/daemon.log; do
+    for log in "$daemon_dir"/*/daemon.log "$work"/peers/*/daemon.log; do
         if [ -f "$log" ] && [ -n "$results" ]; then
             cp "$log" "$results/daemon-$(basename "$(dirname "$log")").log" || true
         fi
@@ -173,6 +179,14 @@ if part daemon; then
 fi
 
 echo "load average at end: $(loadavg)" | tee -a "$log" >&2
+# --- 7 and 8. Peers: 'realize up' on a listening store and on fresh blind ones, over TLS on
+# loopback: the whole history, then the latency of new files; and Syncthing beside it.
+if part peers; then
+    run peers-setup "$work/peers" "$NOTIFICATIONS" --runs "$PEER_RUNS"
+    run peers "$work/peers" --runs "$PEER_RUNS" --latency-runs "$LATENCY_RUNS" --cli "$cli"
+    echo "== bench/syncthing.sh" >&2
+    BENCH_TMP="$BENCH_TMP" LATENCY_RUNS="$LATENCY_RUNS" "$here/syncthing.sh" | tee -a "$log"
+fi
 elapsed=$(($(date +%s) - started))
 
 # --- The table. Every figure is read first, so a missing one stops here (set -e).
@@ -260,6 +274,16 @@ if part daemon; then
     daemon_rows+=("| close() of a new small file → its notification with $(get latency_close_loaded_files) files watched, default --settle-ms (median of $LATENCY_RUNS, min–max) | $(ms latency_close_loaded_s) ms ($(ms latency_close_loaded_s_min)–$(ms latency_close_loaded_s_max)) | – | – | none (information) | – |")
 fi
 
+if part peers; then
+    need peers_notifications peers_rate{,_min,_max} peers_applied_rate peers_baseline_apply_rate peers_receiver_vmhwm_mb peers_sender_vmhwm_mb \
+        peers_latency_s{,_min,_max} syncthing_latency_median_s syncthing_version
+    peer_rows=()
+    peak=$(awk -v a="$(get peers_receiver_vmhwm_mb)" -v b="$(get peers_sender_vmhwm_mb)" 'BEGIN { print (a > b) ? a : b }')
+    peer_rows+=("| $(get peers_notifications) added notifications from a listening peer to a blind one over TLS on loopback, applied and acknowledged: from the first batch applied to the last acknowledgement persisted (median of $PEER_RUNS fresh receivers, min–max) | $(fmt "$(get peers_rate)" '%.0f')/s ($(fmt "$(get peers_rate_min)" '%.0f')–$(fmt "$(get peers_rate_max)" '%.0f'); applied alone: $(fmt "$(get peers_applied_rate)" '%.0f')/s) | the same batches applied to unreal.db in one process, no network: $(fmt "$(get peers_baseline_apply_rate)" '%.0f')/s | $(fmt "$(awk -v a="$(get peers_rate)" -v b="$(get peers_baseline_apply_rate)" 'BEGIN { print a / b }')" '%.2f')x | ≥ 200000/s | $(met "$(get peers_rate)" '>=' 200000) |")
+    peer_rows+=("| peak RSS (VmHWM) of each side during it | receiver $(fmt "$(get peers_receiver_vmhwm_mb)" '%.1f') MB, sender $(fmt "$(get peers_sender_vmhwm_mb)" '%.1f') MB | – | – | < 200 MB each | $(met "$peak" '<' 200) |")
+    peer_rows+=("| close() of a new small file on one peer → its row in the other's unreal.db, default settings (median of $LATENCY_RUNS files one at a time, min–max) | $(ms peers_latency_s) ms ($(ms peers_latency_s_min)–$(ms peers_latency_s_max)) | Syncthing $(get syncthing_version), two instances on loopback, watcher delay 1 s: $(ms syncthing_latency_median_s) ms until the other has the file | $(fmt "$(awk -v a="$(get syncthing_latency_median_s)" -v b="$(get peers_latency_s)" 'BEGIN { print a / b }')" '%.0f')x as fast | ≤ 300 ms | $(met "$(get peers_latency_s)" '<=' 0.300) |")
+fi
+
 {
     echo "| measure | Realize | baseline | ratio | target | met? |"
     echo "|---|---|---|---|---|---|"
@@ -279,6 +303,9 @@ fi
     if part daemon; then
         printf '%s\n' "${daemon_rows[@]}"
     fi
+    if part peers; then
+        printf '%s\n' "${peer_rows[@]}"
+    fi
     echo
     [ "$RUNS" -ge 5 ] || echo "**RUNS=$RUNS: fewer than the 5 runs the targets ask for; not a valid measurement.**"
     if part hash || part scan; then
@@ -289,6 +316,9 @@ fi
     fi
     if part daemon; then
         echo "The daemon ran as a child process, 'dotnet realize.dll up'; a notification counts from when a read-only connection to index.db first sees it (polled every 1 ms for the latencies, 10 ms for the rates). Its logs are in the results directory."
+    fi
+    if part peers; then
+        echo "Peers: 'dotnet realize.dll up' on each side as child processes; a row counts once a read-only connection to the receiver's unreal.db sees it (polled every 10 ms for the rate, 1 ms for the latency); the sender persists acknowledgements every 100 ms. Syncthing's figure is bench/syncthing.sh's (it waits for an idle watcher before each file)."
     fi
     echo "MB = 10^6 bytes. Commit $commit; $(nproc) cores, kernel $(uname -r), data on $fstype$(if part scan; then echo ", files created $created"; fi). Load average $start_load at start, $(loadavg) at end; $elapsed s in all."
 } >"$table"

@@ -195,8 +195,16 @@ public sealed partial class HistoryService : IDisposable
             LogRefused(_logger, accepted.Refusal!);
             return;
         }
-        // The connector's tag says what it wants: HRCV asks this peer to send.
-        await RunLinkAsync(link, _peers[link.Peer.Id], send: link.Tag == Handshake.Receive, stop);
+        try
+        {
+            // The connector's tag says what it wants: HRCV asks this peer to send.
+            await RunLinkAsync(link, _peers[link.Peer.Id], send: link.Tag == Handshake.Receive, stop);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The boundary of one incoming connection: logged, never lost in an unobserved task.
+            LogUnexpected(_logger, link.Peer.Name, e);
+        }
     }
 
     private async Task ConnectLoopAsync(PeerState state, string tag, CancellationToken stop)
@@ -230,6 +238,12 @@ public sealed partial class HistoryService : IDisposable
                 {
                     state.Failed(e.Message);
                     LogConnectFailed(_logger, peer.Name, tag, e.Message);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The boundary of this peer's loop: whatever broke, try again later rather than never.
+                    state.Failed($"unexpected: {e.Message}");
+                    LogUnexpected(_logger, peer.Name, e);
                 }
                 failures++;
                 await Task.Delay(Backoff(failures), stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -370,6 +384,9 @@ public sealed partial class HistoryService : IDisposable
 
     [LoggerMessage(107, LogLevel.Debug, "trimmed {Count} entries of {Arena}'s history, up to {Index}: every peer has them")]
     private static partial void LogTrimmed(ILogger logger, string arena, int count, long index);
+
+    [LoggerMessage(109, LogLevel.Error, "unexpected error on a connection with {Peer}; please report it")]
+    private static partial void LogUnexpected(ILogger logger, string peer, Exception exception);
 
     [LoggerMessage(108, LogLevel.Warning, "trimming the history failed: {Reason}")]
     private static partial void LogTrimFailed(ILogger logger, string reason);

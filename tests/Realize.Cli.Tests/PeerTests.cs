@@ -22,6 +22,28 @@ public sealed class PeerTests : IDisposable
     private static string Typed(PeerId id) => id.ToString().Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
 
     [Fact]
+    public void Init_WritesTheKeyForItsOwnerAlone_AsPemThatOpensslReads()
+    {
+        string key = Path.Combine(_store.StoreDir, "peer.key");
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", File.ReadAllText(key), StringComparison.Ordinal);
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText(Path.Combine(_store.StoreDir, "peer.crt")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Up_RefusesToStart_WhenOthersCanReadTheKey()
+    {
+        string key = Path.Combine(_store.StoreDir, "peer.key");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        string line = _store.Run("up").AssertFailsWithOneLine();
+
+        Assert.Contains("can be read by others", line, StringComparison.Ordinal);
+        Assert.Contains($"chmod 600 {key}", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PeerAdd_AddsABlindPeer_ToRealizeToml()
     {
         string output = _store.Run("peer", "add", "nas", s_nas.ToString()).AssertSucceeds();
