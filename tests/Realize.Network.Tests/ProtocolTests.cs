@@ -348,4 +348,28 @@ public sealed class ProtocolTests : IDisposable
         await Poll.UntilAsync(() => listener.Logs.Lines.Any(l => l.Message.Contains("outside what was sent", StringComparison.Ordinal)), s_deadline,
             () => $"the listener logs the bad acknowledgement; its log:\n{listener.Logs}");
     }
+
+    [Fact]
+    public async Task ArenasOnlyOneSideShares_AreNotExchanged_AndStatusShowsThem()
+    {
+        await using var listener = Listener.Start(_dir);
+        // "client" offers docs and music; the listener shares docs (photos is for "other" alone).
+        var (client, theirs) = await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HSND", (s_docs, 0), (ArenaName.Parse("music"), 0));
+        await using var _ = client;
+        // "other" offers only docs; the listener shares docs and photos with it.
+        var (other, otherTheirs) = await RawClient.OpenAsync(listener.Endpoint, listener.Other, "HSND", (s_docs, 0));
+        await using var __ = other;
+
+        Assert.Equal([s_docs], theirs.Arenas.Select(a => a.Arena));
+        Assert.Equal([s_docs, Listener.Photos], otherTheirs.Arenas.Select(a => a.Arena));
+        await Poll.UntilAsync(() => listener.Status().All(p => p.Connected), s_deadline, () => "both peers are connected");
+        var status = listener.Status();
+        Assert.Empty(status.Single(p => p.Name == "client").OnlyHere);
+        Assert.Equal(["music"], status.Single(p => p.Name == "client").OnlyThere);
+        Assert.Equal(["photos"], status.Single(p => p.Name == "other").OnlyHere);
+        Assert.Empty(status.Single(p => p.Name == "other").OnlyThere);
+        // Not an error: docs still goes through.
+        await client.SendAsync(new Notify(s_docs, [Added(1, "a.txt")]));
+        Assert.Equal(new Ack(s_docs, 1), await client.ReadAsync());
+    }
 }

@@ -170,6 +170,14 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
             await Poll.UntilAsync(() => member.FilesOf(nas).Count == 2, s_converge, () => $"phone has nas's files; nas's log:\n{daemon.Logs}");
             Assert.Equal(nas.OwnFiles(), member.FilesOf(nas));
             Assert.Equal(["kept.txt", "new.txt"], member.FilesOf(nas).Keys.Order(StringComparer.Ordinal));
+
+            // What a user sees of it.
+            await Poll.UntilAsync(() => RunRealize("--store", nas.Store.Root, "status").Contains("arena docs: 0 to send", StringComparison.Ordinal), s_converge,
+                () => RunRealize("--store", nas.Store.Root, "status"));
+            string status = RunRealize("--store", nas.Store.Root, "status");
+            Assert.Contains("peer phone (blind): connected since ", status, StringComparison.Ordinal);
+            Assert.Contains("peer laptop (blind): not connected", status, StringComparison.Ordinal);
+            Assert.Contains($"listening on 127.0.0.1:", status, StringComparison.Ordinal);
         }
         finally
         {
@@ -178,4 +186,20 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
     }
 
     private static List<Realize.Core.Notification> History(Member member) => InProcessDaemon.History(member.Store);
+
+    /// <summary>The realize command as a user runs it; its standard output, or a failure with what it said.</summary>
+    private static string RunRealize(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(RealizeCommand.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in (string[])[RealizeCommand.Dll, .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"realize {string.Join(' ', args)} exited with {process.ExitCode}: {error.Result}");
+        return output;
+    }
 }
