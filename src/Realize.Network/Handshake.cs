@@ -108,8 +108,8 @@ internal static class Handshake
         }
     }
 
-    /// <summary>The outcome of an incoming connection: a link, or why it was refused (to log).</summary>
-    public sealed record Accepted(Link? Link, string? Refusal);
+    /// <summary>The outcome of an incoming connection: a link, or why it was refused (to log), and the unknown peer ID that was.</summary>
+    public sealed record Accepted(Link? Link, string? Refusal, PeerId? Unknown = null);
 
     /// <summary>Takes an incoming connection through TLS, its tag and the welcome.</summary>
     public static async Task<Accepted> AcceptAsync(Socket socket, Func<PeerId, PeerConfig?> findPeer, PeerIdentity identity, LinkOptions options, CancellationToken cancellation)
@@ -146,9 +146,9 @@ internal static class Handshake
             }
             catch (AuthenticationException e)
             {
-                return new Accepted(null, seen is { } unknown && peer is null
-                    ? $"refused a connection from {from}: peer ID {unknown} is not in realize.toml (to let it in: realize peer add NAME {unknown})"
-                    : $"refused a connection from {from}: TLS failed ({e.Message})");
+                return seen is { } unknown && peer is null
+                    ? new Accepted(null, $"refused a connection from {from}: peer ID {unknown} is not in realize.toml (to let it in: realize peer add NAME {unknown})", unknown)
+                    : new Accepted(null, $"refused a connection from {from}: TLS failed ({e.Message})");
             }
             byte[] tagBytes = new byte[4];
             if (await ssl.ReadAtLeastAsync(tagBytes, 4, throwOnEndOfStream: false, timeout.Token) < 4)

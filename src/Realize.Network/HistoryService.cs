@@ -192,6 +192,12 @@ public sealed partial class HistoryService : IDisposable
         }
         if (accepted.Link is not { } link)
         {
+            if (accepted.Unknown is { } unknown && !FirstRefusalInAWhile(unknown))
+            {
+                // It retries with backoff, forever: once every ten minutes is enough to be seen.
+                LogRefusedAgain(_logger, accepted.Refusal!);
+                return;
+            }
             LogRefused(_logger, accepted.Refusal!);
             return;
         }
@@ -204,6 +210,23 @@ public sealed partial class HistoryService : IDisposable
         {
             // The boundary of one incoming connection: logged, never lost in an unobserved task.
             LogUnexpected(_logger, link.Peer.Name, e);
+        }
+    }
+
+    private readonly Dictionary<PeerId, DateTimeOffset> _refused = [];
+
+    /// <summary>Whether this unknown peer was last refused (and logged) more than ten minutes ago.</summary>
+    private bool FirstRefusalInAWhile(PeerId unknown)
+    {
+        lock (_refused)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (_refused.TryGetValue(unknown, out var last) && now - last < TimeSpan.FromMinutes(10))
+            {
+                return false;
+            }
+            _refused[unknown] = now;
+            return true;
         }
     }
 
@@ -366,6 +389,9 @@ public sealed partial class HistoryService : IDisposable
 
     [LoggerMessage(101, LogLevel.Warning, "{Refusal}")]
     private static partial void LogRefused(ILogger logger, string refusal);
+
+    [LoggerMessage(110, LogLevel.Debug, "{Refusal}")]
+    private static partial void LogRefusedAgain(ILogger logger, string refusal);
 
     [LoggerMessage(102, LogLevel.Information, "connected: {Direction} {Peer}")]
     private static partial void LogConnected(ILogger logger, string peer, string direction);
