@@ -121,7 +121,7 @@ internal static class PeersBench
         {
             foreach (var batch in batches)
             {
-                unreal.Apply(nas, s_arena, batch);
+                unreal.Apply(nas, s_arena, 1, batch);
             }
         }
         double seconds = clock.Elapsed.TotalSeconds;

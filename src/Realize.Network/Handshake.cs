@@ -115,7 +115,6 @@ internal static class Handshake
     public static async Task<Accepted> AcceptAsync(Socket socket, Func<PeerId, PeerConfig?> findPeer, PeerIdentity identity, LinkOptions options, CancellationToken cancellation)
     {
         EndPoint? from = socket.RemoteEndPoint;
-        socket.NoDelay = true;
         var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(options.HandshakeTimeout);
@@ -150,18 +149,24 @@ internal static class Handshake
                     ? new Accepted(null, $"refused a connection from {from}: peer ID {unknown} is not in realize.toml (to let it in: realize peer add NAME {unknown})", unknown)
                     : new Accepted(null, $"refused a connection from {from}: TLS failed ({e.Message})");
             }
+            // From the certificate the session ended with, not from what the callback saw last.
+            peer = ssl.RemoteCertificate is { } remote ? findPeer(PeerIdentity.IdOf(remote)) : null;
+            if (peer is null)
+            {
+                return new Accepted(null, $"refused a connection from {from}: no known certificate after TLS");
+            }
             byte[] tagBytes = new byte[4];
             if (await ssl.ReadAtLeastAsync(tagBytes, 4, throwOnEndOfStream: false, timeout.Token) < 4)
             {
-                return new Accepted(null, $"{peer!.Name} ({from}) closed the connection before its tag");
+                return new Accepted(null, $"{peer.Name} ({from}) closed the connection before its tag");
             }
             string tag = Encoding.ASCII.GetString(tagBytes);
-            var link = new Link(ssl, peer!, tag, options);
+            var link = new Link(ssl, peer, tag, options);
             if (tag is not (Receive or Send))
             {
                 string printable = new(tag.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '?').ToArray());
                 await link.WriteAsync(new Welcome(Wire.Version, false, $"unknown tag '{printable}' (this peer speaks {Receive} and {Send})"), timeout.Token);
-                return new Accepted(null, $"refused a connection from {peer!.Name} ({from}): unknown tag '{printable}'");
+                return new Accepted(null, $"refused a connection from {peer.Name} ({from}): unknown tag '{printable}'");
             }
             await link.WriteAsync(new Welcome(Wire.Version, true, null), timeout.Token);
             handedOver = true;

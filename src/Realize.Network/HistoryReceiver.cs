@@ -23,7 +23,7 @@ internal sealed class HistoryReceiver
     }
 
     /// <summary>Runs until the link fails or <paramref name="stop"/>.</summary>
-    public async Task RunAsync(IReadOnlySet<ArenaName> agreed, CancellationToken stop)
+    public async Task RunAsync(IReadOnlyDictionary<ArenaName, ArenaPosition> senders, CancellationToken stop)
     {
         // Frames are read and decoded while the batches before them are applied: TLS and
         // decoding on one core, SQLite on the other.
@@ -32,7 +32,7 @@ internal sealed class HistoryReceiver
         var reader = ReadAsync(frames.Writer, reading.Token);
         try
         {
-            await ApplyAsync(frames.Reader, agreed, stop);
+            await ApplyAsync(frames.Reader, senders, stop);
         }
         finally
         {
@@ -65,7 +65,8 @@ internal sealed class HistoryReceiver
         }
     }
 
-    private async Task ApplyAsync(ChannelReader<Message> frames, IReadOnlySet<ArenaName> agreed, CancellationToken stop)
+    /// <summary>Applies what comes; <paramref name="agreed"/>: the agreed arenas with the sender's position, whose history id every batch is of.</summary>
+    private async Task ApplyAsync(ChannelReader<Message> frames, IReadOnlyDictionary<ArenaName, ArenaPosition> agreed, CancellationToken stop)
     {
         var peer = _link.Peer.Id;
         // Arenas in a reset -> the index it brings them to.
@@ -86,14 +87,16 @@ internal sealed class HistoryReceiver
                     }
                     // Batches already waiting for the same arena go in the same transaction: one fsync.
                     var batches = new List<Notify> { notify };
-                    while (frames.TryPeek(out var next) && next is Notify more && more.Arena == notify.Arena)
+                    while (batches.Count < 8 && frames.TryPeek(out var next) && next is Notify more && more.Arena == notify.Arena)
                     {
                         frames.TryRead(out _);
                         batches.Add(more);
                     }
-                    long applied = Apply(peer, batches);
+                    long applied = Apply(peer, agreed[notify.Arena].History, batches);
                     _state.Received(notify.Arena, applied);
-                    await _link.WriteAsync(new Ack(notify.Arena, applied), stop);
+                    // Never more than this link sent: after a replaced link, the cursor may stand
+                    // further than what this sender knows it sent (batches are never empty).
+                    await _link.WriteAsync(new Ack(notify.Arena, Math.Min(applied, batches[^1].Batch[^1].Index)), stop);
                     break;
                 case ResetStart start:
                     Agreed(agreed, start.Arena);
@@ -110,7 +113,7 @@ internal sealed class HistoryReceiver
                     {
                         throw new ProtocolException($"the end of a reset of {end.Arena} at {end.Index} that was not started");
                     }
-                    _unreal.FinishReset(peer, end.Arena, end.Index);
+                    _unreal.FinishReset(peer, end.Arena, agreed[end.Arena].History, end.Index);
                     _state.Received(end.Arena, end.Index);
                     await _link.WriteAsync(new Ack(end.Arena, end.Index), stop);
                     break;
@@ -123,12 +126,12 @@ internal sealed class HistoryReceiver
     }
 
     /// <summary>Applies consecutive batches of one arena, together when they follow on; returns the index applied.</summary>
-    private long Apply(PeerId peer, List<Notify> batches)
+    private long Apply(PeerId peer, long history, List<Notify> batches)
     {
         var arena = batches[0].Arena;
         try
         {
-            return _unreal.Apply(peer, arena, batches.Count == 1 ? batches[0].Batch : batches.SelectMany(b => b.Batch).ToList());
+            return _unreal.Apply(peer, arena, history, batches.Count == 1 ? batches[0].Batch : batches.SelectMany(b => b.Batch).ToList());
         }
         catch (HistoryGapException) when (batches.Count > 1)
         {
@@ -138,7 +141,7 @@ internal sealed class HistoryReceiver
             {
                 try
                 {
-                    applied = _unreal.Apply(peer, arena, batch.Batch);
+                    applied = _unreal.Apply(peer, arena, history, batch.Batch);
                 }
                 catch (HistoryGapException e)
                 {
@@ -153,9 +156,9 @@ internal sealed class HistoryReceiver
         }
     }
 
-    private static void Agreed(IReadOnlySet<ArenaName> agreed, ArenaName arena)
+    private static void Agreed(IReadOnlyDictionary<ArenaName, ArenaPosition> agreed, ArenaName arena)
     {
-        if (!agreed.Contains(arena))
+        if (!agreed.ContainsKey(arena))
         {
             throw new ProtocolException($"history of arena {arena}, which is not shared on this connection");
         }

@@ -38,13 +38,20 @@ internal sealed class HistorySender : IDisposable
         _state = state;
     }
 
-    /// <summary>Runs until the link fails or <paramref name="stop"/>; <paramref name="positions"/>: what the receiver holds of each agreed arena.</summary>
-    public async Task RunAsync(IReadOnlyDictionary<ArenaName, long> positions, CancellationToken stop)
+    /// <summary>
+    /// Runs until the link fails or <paramref name="stop"/>; <paramref name="positions"/>: what the
+    /// receiver holds of each agreed arena, of which history; <paramref name="history"/>: this index.db's.
+    /// </summary>
+    public async Task RunAsync(IReadOnlyDictionary<ArenaName, ArenaPosition> positions, long history, CancellationToken stop)
     {
-        foreach (var (arena, position) in positions)
+        foreach (var (arena, (_, position, of)) in positions)
         {
             long first = _index.FirstIndex(arena), last = _index.LastIndex(arena);
-            _arenas[arena] = new ArenaCursor(position) { ResetNeeded = position > last || position < first - 1 };
+            // Trimmed away, beyond this history, or of another history (this index.db made anew).
+            bool reset = position > last || position < first - 1 || (position > 0 && of != history);
+            // Beyond this history (an index.db made anew): the reset's acknowledgement will be
+            // lower than what the receiver said it had, and is what counts.
+            _arenas[arena] = new ArenaCursor(Math.Min(position, last)) { ResetNeeded = reset };
         }
         _feed.Subscribe(_wake);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _link.Closed);
@@ -78,6 +85,8 @@ internal sealed class HistorySender : IDisposable
         finally
         {
             _feed.Unsubscribe(_wake);
+            // Whatever ended the loop, the acknowledgement reader must end too, or this waits forever.
+            await linked.CancelAsync();
             Persist();
             try
             {
@@ -113,13 +122,15 @@ internal sealed class HistorySender : IDisposable
                 cursor.ResetNeeded = true;
                 continue;
             }
-            await _link.WriteAsync(new Notify(arena, batch), cancellation);
-            _garbage.Check();
-            cursor.Sent = batch[^1].Index;
+            TrimToBytes(batch);
+            // Before writing: the acknowledgement may come back before the write returns.
             lock (cursor.InFlight)
             {
+                cursor.Sent = batch[^1].Index;
                 cursor.InFlight.Enqueue(cursor.Sent);
             }
+            await _link.WriteAsync(new Notify(arena, batch), cancellation);
+            _garbage.Check();
             sent = true;
         }
         return sent;
@@ -129,17 +140,35 @@ internal sealed class HistorySender : IDisposable
     {
         using var snapshot = _index.ReadSnapshot(arena);
         await _link.WriteAsync(new ResetStart(arena, snapshot.Index), cancellation);
-        foreach (var batch in snapshot.Batches(_options.BatchSize))
+        // At most 1,024 files a batch: even of 4 KiB paths, far below the frame limit.
+        foreach (var batch in snapshot.Batches(Math.Min(_options.BatchSize, 1024)))
         {
             await _link.WriteAsync(new Notify(arena, batch), cancellation);
             _garbage.Check();
         }
-        await _link.WriteAsync(new ResetEnd(arena, snapshot.Index), cancellation);
         cursor.ResetNeeded = false;
         lock (cursor.InFlight)
         {
             cursor.Sent = snapshot.Index;
             cursor.InFlight.Enqueue(snapshot.Index);
+        }
+        await _link.WriteAsync(new ResetEnd(arena, snapshot.Index), cancellation);
+    }
+
+    /// <summary>Shortens a batch to about 4 MiB encoded: 4,096 notifications of long paths would pass the frame limit.</summary>
+    private static void TrimToBytes(List<Notification> batch)
+    {
+        const long Budget = 4 << 20;
+        long bytes = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            // Path (UTF-8 at most 3 bytes a char), two blobs in hex, numbers and headers.
+            bytes += (batch[i].Path.Value.Length * 3L) + 200;
+            if (bytes > Budget && i > 0)
+            {
+                batch.RemoveRange(i, batch.Count - i);
+                return;
+            }
         }
     }
 

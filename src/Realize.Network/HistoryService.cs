@@ -45,6 +45,8 @@ public sealed partial class HistoryService : IDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<PeerId, PeerState> _peers;
     private Socket? _listener;
+    private readonly SemaphoreSlim _handshakes = new(32, 32);
+    private readonly List<Task> _serving = [];
 
     public HistoryService(Store store, PeerIdentity identity, HistoryFeed feed, HistoryOptions options, ILogger logger)
     {
@@ -125,6 +127,13 @@ public sealed partial class HistoryService : IDisposable
         finally
         {
             _listener?.Dispose();
+            Task[] serving;
+            lock (_serving)
+            {
+                serving = [.. _serving];
+            }
+            // The incoming connections end with the same stop; none may outlive the identity they use.
+            await Task.WhenAll(serving);
         }
     }
 
@@ -144,8 +153,8 @@ public sealed partial class HistoryService : IDisposable
                     return new PeerArenaStatus(arena.Value, acked, Math.Max(0, index.LastIndex(arena) - acked), received);
                 })
                 .ToArray();
-            bool sending = state.IsUp(blind ? Handshake.Send : Handshake.Receive);
-            bool receiving = state.IsUp(blind ? Handshake.Receive : Handshake.Send);
+            bool sending = state.IsUp(send: true);
+            bool receiving = state.IsUp(send: false);
             string? note = blind && peer.Address is null
                 ? "neither this peer nor it listens, so they never connect: they see each other's files through a listening peer"
                 : null;
@@ -175,7 +184,27 @@ public sealed partial class HistoryService : IDisposable
                 await Task.Delay(100, CancellationToken.None);
                 continue;
             }
-            _ = Task.Run(() => ServeAsync(socket, stop), CancellationToken.None);
+            // At most so many handshakes at once: strangers cannot take every descriptor.
+            bool admitted;
+            try
+            {
+                admitted = await _handshakes.WaitAsync(_options.Link.HandshakeTimeout, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                admitted = false;
+            }
+            if (!admitted)
+            {
+                socket.Dispose();
+                continue;
+            }
+            var serving = Task.Run(() => ServeAsync(socket, stop), CancellationToken.None);
+            lock (_serving)
+            {
+                _serving.RemoveAll(t => t.IsCompleted);
+                _serving.Add(serving);
+            }
         }
     }
 
@@ -186,9 +215,20 @@ public sealed partial class HistoryService : IDisposable
         {
             accepted = await Handshake.AcceptAsync(socket, id => _peers.GetValueOrDefault(id)?.Peer, _identity, _options.Link, stop);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRefused(_logger, $"dropped a connection during its handshake: {e.Message}");
+            socket.Dispose();
+            return;
+        }
         catch (OperationCanceledException)
         {
+            socket.Dispose();
             return;
+        }
+        finally
+        {
+            _handshakes.Release();
         }
         if (accepted.Link is not { } link)
         {
@@ -238,19 +278,24 @@ public sealed partial class HistoryService : IDisposable
         try
         {
             int failures = 0;
+            // After a drop, call again once whatever the cursor says: the other side may have lost
+            // what it acknowledged (a restored unreal.db), and only the connection tells.
+            bool dropped = false;
             while (!stop.IsCancellationRequested)
             {
                 try
                 {
-                    if (tag == Handshake.Send && !HasPending(peer))
+                    if (tag == Handshake.Send && !dropped && !HasPending(peer))
                     {
                         // A blind peer calls only when it has something to say.
                         await wake.WaitAsync(TimeSpan.FromSeconds(5), stop);
                         continue;
                     }
+                    dropped = false;
                     var link = await Handshake.ConnectAsync(peer, tag, _identity, _options.Link, stop);
                     failures = 0;
                     await RunLinkAsync(link, state, send: tag == Handshake.Send, stop);
+                    dropped = true;
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -295,7 +340,7 @@ public sealed partial class HistoryService : IDisposable
     private async Task RunLinkAsync(Link link, PeerState state, bool send, CancellationToken stop)
     {
         using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        int generation = state.Up(link.Tag, linkStop);
+        int generation = state.Up(send, linkStop);
         LogConnected(_logger, link.Peer.Name, send ? "sending to" : "receiving from");
         string? error = null;
         try
@@ -305,28 +350,39 @@ public sealed partial class HistoryService : IDisposable
                 var ours = _store.Config.ArenasSharedWith(link.Peer.Name).ToArray();
                 using var index = send ? _store.OpenIndex() : null;
                 using var unreal = send ? null : _store.OpenUnreal();
-                var positions = ours.Select(a => (a, send ? index!.LastIndex(a) : unreal!.ReceivedIndex(link.Peer.Id, a))).ToArray();
+                long history = index?.HistoryId ?? 0;
+                var positions = ours.Select(a =>
+                {
+                    var (at, of) = send ? (index!.LastIndex(a), history) : unreal!.Received(link.Peer.Id, a);
+                    return new ArenaPosition(a, at, of);
+                }).ToArray();
                 await link.WriteAsync(new ArenaList(positions), linkStop.Token);
                 var theirs = await link.ReadAsync(linkStop.Token) as ArenaList
                     ?? throw new ProtocolException("the first message after the welcome must be the list of arenas");
                 var agreed = ours.Intersect(theirs.Arenas.Select(a => a.Arena)).ToHashSet();
                 state.Agreement(ours.Except(agreed), theirs.Arenas.Select(a => a.Arena).Except(agreed));
+                var shared = theirs.Arenas.Where(a => agreed.Contains(a.Arena)).ToDictionary(a => a.Arena);
                 link.StartKeepAlive();
                 if (send)
                 {
-                    var at = theirs.Arenas.Where(a => agreed.Contains(a.Arena)).ToDictionary(a => a.Arena, a => a.Index);
                     using var sender = new HistorySender(link, index!, _feed, _options, state);
-                    await sender.RunAsync(at, linkStop.Token);
+                    await sender.RunAsync(shared, history, linkStop.Token);
                 }
                 else
                 {
-                    await new HistoryReceiver(link, unreal!, state).RunAsync(agreed, linkStop.Token);
+                    await new HistoryReceiver(link, unreal!, state).RunAsync(shared, linkStop.Token);
                 }
             }
         }
         catch (OperationCanceledException) when (linkStop.IsCancellationRequested)
         {
             // Stopping, or replaced by a newer connection of the same peer.
+        }
+        catch (OperationCanceledException) when (link.Failure is { } failure)
+        {
+            // The link failed while a write or the database waited: what failed is the reason.
+            error = failure is ProtocolException ? $"protocol error: {failure.Message}" : failure.Message;
+            LogDisconnected(_logger, link.Peer.Name, error);
         }
         catch (ProtocolException e)
         {
@@ -341,7 +397,7 @@ public sealed partial class HistoryService : IDisposable
         }
         finally
         {
-            state.Down(link.Tag, generation, error);
+            state.Down(send, generation, error);
         }
     }
 
@@ -382,7 +438,11 @@ public sealed partial class HistoryService : IDisposable
         }
     }
 
-    public void Dispose() => _listener?.Dispose();
+    public void Dispose()
+    {
+        _listener?.Dispose();
+        _handshakes.Dispose();
+    }
 
     [LoggerMessage(100, LogLevel.Information, "listening on {Endpoint} as {Id}")]
     private static partial void LogListening(ILogger logger, string endpoint, string id);

@@ -30,7 +30,7 @@ internal sealed class Link : IAsyncDisposable
     private readonly SslStream _stream;
     private readonly LinkOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly ArrayBufferWriter<byte> _output = new(64 * 1024);
+    private ArrayBufferWriter<byte> _output = new(64 * 1024);
     private readonly CancellationTokenSource _closed = new();
     private readonly byte[] _header = new byte[4];
     private byte[] _input = new byte[64 * 1024];
@@ -51,8 +51,11 @@ internal sealed class Link : IAsyncDisposable
     /// <summary>HRCV or HSND: what the connection is for.</summary>
     public string Tag { get; }
 
-    /// <summary>Cancelled once the link is closed.</summary>
+    /// <summary>Cancelled once the link is closed, or once reading it failed: every pending write then aborts.</summary>
     public CancellationToken Closed => _closed.Token;
+
+    /// <summary>Why reading the link failed (dead, closed, or a protocol error), once it did.</summary>
+    public Exception? Failure { get; private set; }
 
     /// <summary>Starts sending pings whenever nothing was written for a while.</summary>
     public void StartKeepAlive() => _keepAlive ??= KeepAliveAsync();
@@ -82,7 +85,10 @@ internal sealed class Link : IAsyncDisposable
     /// <summary>Writes messages in one go.</summary>
     public async Task WriteAsync(IReadOnlyList<Message> messages, CancellationToken cancellation)
     {
-        await _writeLock.WaitAsync(cancellation);
+        // Also cancelled when reading fails: a write blocked on a dead peer's full window must
+        // not wait for TCP to give up, minutes later.
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closed.Token);
+        await _writeLock.WaitAsync(either.Token);
         try
         {
             _output.ResetWrittenCount();
@@ -90,13 +96,13 @@ internal sealed class Link : IAsyncDisposable
             {
                 Wire.WriteFrame(_output, message);
             }
-            await _stream.WriteAsync(_output.WrittenMemory, cancellation);
-            await _stream.FlushAsync(cancellation);
+            await _stream.WriteAsync(_output.WrittenMemory, either.Token);
+            await _stream.FlushAsync(either.Token);
             Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
             if (_output.Capacity > 4 << 20)
             {
-                // A reset's big batch: do not keep its buffer for the pings.
-                _output.Clear();
+                // A big batch: do not keep its buffer for the pings.
+                _output = new ArrayBufferWriter<byte>(64 * 1024);
             }
         }
         finally
@@ -112,13 +118,22 @@ internal sealed class Link : IAsyncDisposable
     /// </summary>
     public async Task<Message> ReadAsync(CancellationToken cancellation)
     {
-        while (true)
+        try
         {
-            var message = await ReadAnyAsync(cancellation);
-            if (message is not Ping)
+            while (true)
             {
-                return message;
+                var message = await ReadAnyAsync(cancellation);
+                if (message is not Ping)
+                {
+                    return message;
+                }
             }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Failure ??= e;
+            await _closed.CancelAsync();
+            throw;
         }
     }
 
@@ -164,12 +179,18 @@ internal sealed class Link : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _closed.CancelAsync();
-        if (_keepAlive is not null)
+        try
         {
-            await _keepAlive;
+            if (_keepAlive is not null)
+            {
+                await _keepAlive;
+            }
         }
-        await _stream.DisposeAsync();
-        _closed.Dispose();
-        _writeLock.Dispose();
+        finally
+        {
+            await _stream.DisposeAsync();
+            _closed.Dispose();
+            _writeLock.Dispose();
+        }
     }
 }

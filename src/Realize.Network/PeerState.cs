@@ -47,19 +47,24 @@ public sealed class PeerState(PeerConfig peer)
 
     public IReadOnlyList<string> OnlyThere { get; private set; } = [];
 
-    public bool IsUp(string tag)
+    /// <summary>Whether a link carries history in that direction now.</summary>
+    public bool IsUp(bool send)
     {
         lock (_gate)
         {
-            return _links.ContainsKey(tag);
+            return _links.ContainsKey(Direction(send));
         }
     }
 
-    /// <summary>Registers a new link for <paramref name="tag"/>, stopping the one it replaces (a half-dead connection the other side gave up on); returns its generation.</summary>
-    internal int Up(string tag, CancellationTokenSource stop)
+    // By direction, not by tag: two listening peers both connect with HRCV, one link each way.
+    private static string Direction(bool send) => send ? "send" : "receive";
+
+    /// <summary>Registers a new link in that direction, stopping the one it replaces (a half-dead connection the other side gave up on); returns its generation.</summary>
+    internal int Up(bool send, CancellationTokenSource stop)
     {
         lock (_gate)
         {
+            string tag = Direction(send);
             if (_links.Remove(tag, out var old))
             {
                 old.Stop.Cancel();
@@ -73,10 +78,11 @@ public sealed class PeerState(PeerConfig peer)
         }
     }
 
-    internal void Down(string tag, int generation, string? error)
+    internal void Down(bool send, int generation, string? error)
     {
         lock (_gate)
         {
+            string tag = Direction(send);
             if (_links.TryGetValue(tag, out var current) && current.Generation == generation)
             {
                 _links.Remove(tag);

@@ -30,8 +30,14 @@ internal abstract record Message;
 /// <summary>The acceptor's first frame: whether it takes the connection.</summary>
 internal sealed record Welcome(int Version, bool Accepted, string? Reason) : Message;
 
-/// <summary>The arenas one side shares with the other, each with a position: the receiver's last applied index, the sender's last index.</summary>
-internal sealed record ArenaList(IReadOnlyList<(ArenaName Arena, long Index)> Arenas) : Message;
+/// <summary>
+/// An arena and where a side stands in its history: for the receiver its last applied index and
+/// the id of the history that index is of (0: none); for the sender its last index and its history id.
+/// </summary>
+internal sealed record ArenaPosition(ArenaName Arena, long Index, long History);
+
+/// <summary>The arenas one side shares with the other, each with its position.</summary>
+internal sealed record ArenaList(IReadOnlyList<ArenaPosition> Arenas) : Message;
 
 /// <summary>Notifications of one arena, in index order.</summary>
 internal sealed record Notify(ArenaName Arena, IReadOnlyList<Notification> Batch) : Message;
@@ -99,11 +105,12 @@ internal static class Wire
                 writer.WriteArrayHeader(2);
                 writer.Write(TypeArenas);
                 writer.WriteArrayHeader(a.Arenas.Count);
-                foreach (var (arena, index) in a.Arenas)
+                foreach (var (arena, index, history) in a.Arenas)
                 {
-                    writer.WriteArrayHeader(2);
+                    writer.WriteArrayHeader(3);
                     writer.Write(arena.Value);
                     writer.Write(index);
+                    writer.Write(history);
                 }
                 break;
             case Notify n:
@@ -215,14 +222,16 @@ internal static class Wire
         {
             throw new ProtocolException($"{count} arenas in one list");
         }
-        var arenas = new List<(ArenaName, long)>(count);
+        var arenas = new List<ArenaPosition>(count);
+        var seen = new HashSet<ArenaName>();
         for (int i = 0; i < count; i++)
         {
-            Expect(reader.ReadArrayHeader() == 2, "an arena entry is [name, index]");
+            Expect(reader.ReadArrayHeader() == 3, "an arena entry is [name, index, history]");
             var arena = ReadArena(ref reader);
             long index = ReadIndex(ref reader);
-            Expect(arenas.TrueForAll(a => a.Item1 != arena), $"arena {arena} listed twice");
-            arenas.Add((arena, index));
+            long history = reader.ReadInt64();
+            Expect(seen.Add(arena), $"arena {arena} listed twice");
+            arenas.Add(new ArenaPosition(arena, index, history));
         }
         return new ArenaList(arenas);
     }
@@ -231,7 +240,7 @@ internal static class Wire
     {
         var arena = ReadArena(ref reader);
         int count = reader.ReadArrayHeader();
-        Expect(count <= MaxBatch, $"{count} notifications in one batch (at most {MaxBatch})");
+        Expect(count is > 0 and <= MaxBatch, $"{count} notifications in one batch (1 to {MaxBatch})");
         var batch = new List<Notification>(count);
         for (int i = 0; i < count; i++)
         {

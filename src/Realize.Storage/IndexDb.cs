@@ -38,7 +38,7 @@ public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash 
 /// </summary>
 public sealed class IndexDb : SqliteDb
 {
-    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql", "003_peer_cursors.sql"];
+    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql", "003_peer_cursors.sql", "004_history_id.sql"];
     private readonly Dictionary<string, LowerBlob> _pendingLowerBlobs = new(StringComparer.Ordinal);
 
     private IndexDb(string path)
@@ -250,6 +250,18 @@ public sealed class IndexDb : SqliteDb
         query.Bind(1, arena.Value);
         query.Bind(2, since);
         query.Bind(3, limit);
+        try
+        {
+            ReadRows(query, arena, into);
+        }
+        finally
+        {
+            query.Reset();
+        }
+    }
+
+    private void ReadRows(RawStatement query, ArenaName arena, List<Notification> into)
+    {
         while (query.Read())
         {
             into.Add(new Notification(
@@ -359,6 +371,16 @@ public sealed class IndexDb : SqliteDb
 
         /// <inheritdoc/>
         public void Dispose() => _transaction.Dispose();
+    }
+
+    /// <summary>Which history this index.db holds: random, given when it was made; a receiver's position is of one history.</summary>
+    public long HistoryId
+    {
+        get
+        {
+            var (command, _) = Prepared("SELECT id FROM history_id");
+            return (long)command.ExecuteScalar()!;
+        }
     }
 
     /// <summary>The index of <paramref name="arena"/>'s history that <paramref name="peer"/> last acknowledged, 0 when none.</summary>

@@ -151,6 +151,9 @@ public abstract class SqliteDb : IDisposable
                 : throw new SqliteException($"SQLite Error {result}: '{SQLitePCL.raw.sqlite3_errmsg(_db).utf8_to_string()}'", result);
         }
 
+        /// <summary>Ends a read before its last row: the statement otherwise keeps its read snapshot (and the WAL unchecked).</summary>
+        public void Reset() => SQLitePCL.raw.sqlite3_reset(_statement);
+
         public bool IsNull(int column) => SQLitePCL.raw.sqlite3_column_type(_statement, column) == SQLitePCL.raw.SQLITE_NULL;
 
         public long Value(int column) => SQLitePCL.raw.sqlite3_column_int64(_statement, column);

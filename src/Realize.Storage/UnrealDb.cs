@@ -90,31 +90,40 @@ public sealed class UnrealDb : SqliteDb
     }
 
     /// <summary>The last index of <paramref name="peer"/>'s history of <paramref name="arena"/> applied here, 0 when none.</summary>
-    public long ReceivedIndex(PeerId peer, ArenaName arena)
+    public long ReceivedIndex(PeerId peer, ArenaName arena) => Received(peer, arena).Index;
+
+    /// <summary>The last index applied and the id of the history it is of; (0, 0) when none.</summary>
+    public (long Index, long History) Received(PeerId peer, ArenaName arena)
     {
         if (KnownNumber(peer) is not { } number)
         {
-            return 0;
+            return (0, 0);
         }
-        var (command, p) = Prepared("SELECT idx FROM received WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
+        var (command, p) = Prepared("SELECT idx, history FROM received WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
         p[0].Value = number;
         p[1].Value = arena.Value;
-        return command.ExecuteScalar() is long index ? index : 0;
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
     }
 
     /// <summary>
     /// Applies a batch of <paramref name="peer"/>'s history of <paramref name="arena"/> in one
     /// transaction, with the received cursor: entries already applied are skipped, the first new
-    /// one must follow the cursor and each the one before. Throws <see cref="HistoryGapException"/>
+    /// one must follow the cursor and each the one before, and all be of the history the cursor
+    /// is of (<paramref name="history"/>, the sender's history id). Throws <see cref="HistoryGapException"/>
     /// (applying nothing) otherwise. Returns the index now applied.
     /// </summary>
-    public long Apply(PeerId peer, ArenaName arena, IReadOnlyList<Notification> batch)
+    public long Apply(PeerId peer, ArenaName arena, long history, IReadOnlyList<Notification> batch)
     {
         // Outside the transaction: a number given in one that is rolled back would stay cached.
         long number = Number(peer);
         return InTransaction(() =>
         {
-            long cursor = ReceivedIndex(peer, arena);
+            var (cursor, of) = Received(peer, arena);
+            if (cursor > 0 && of != history)
+            {
+                throw new HistoryGapException($"history of {arena} continues another history than the one applied here (up to {cursor}): a reset must come first");
+            }
             long previous = 0;
             int first = -1;
             for (int i = 0; i < batch.Count; i++)
@@ -165,7 +174,7 @@ public sealed class UnrealDb : SqliteDb
                 upsert.Bind(7, n.OldBlob);
                 upsert.Execute();
             }
-            SetReceived(number, arena, previous);
+            SetReceived(number, arena, previous, history);
             return previous;
         });
     }
@@ -213,7 +222,7 @@ public sealed class UnrealDb : SqliteDb
     /// Ends a reset in one transaction: the peer's table of the arena becomes exactly the files
     /// staged since <see cref="StartReset"/>, and its history is applied up to <paramref name="index"/>.
     /// </summary>
-    public void FinishReset(PeerId peer, ArenaName arena, long index)
+    public void FinishReset(PeerId peer, ArenaName arena, long history, long index)
     {
         long number = Number(peer);
         InTransaction(() =>
@@ -225,18 +234,19 @@ public sealed class UnrealDb : SqliteDb
                 p[1].Value = arena.Value;
                 command.ExecuteNonQuery();
             }
-            SetReceived(number, arena, index);
+            SetReceived(number, arena, index, history);
             return 0;
         });
     }
 
-    private void SetReceived(long peer, ArenaName arena, long index)
+    private void SetReceived(long peer, ArenaName arena, long index, long history)
     {
-        var (command, p) = Prepared("INSERT INTO received (peer, arena, idx) VALUES ($peer, $arena, $idx) ON CONFLICT (peer, arena) DO UPDATE SET idx = excluded.idx",
-            "$peer", "$arena", "$idx");
+        var (command, p) = Prepared("INSERT INTO received (peer, arena, idx, history) VALUES ($peer, $arena, $idx, $history) ON CONFLICT (peer, arena) DO UPDATE SET idx = excluded.idx, history = excluded.history",
+            "$peer", "$arena", "$idx", "$history");
         p[0].Value = peer;
         p[1].Value = arena.Value;
         p[2].Value = index;
+        p[3].Value = history;
         command.ExecuteNonQuery();
     }
 

@@ -31,7 +31,7 @@ public sealed class FilesTests : IDisposable
     private void Apply(PeerId peer, string arena, params Notification[] batch)
     {
         using var unreal = Store.Open(_store.StoreDir).OpenUnreal();
-        unreal.Apply(peer, ArenaName.Parse(arena), batch);
+        unreal.Apply(peer, ArenaName.Parse(arena), 1, batch);
     }
 
     private static Notification Added(long index, string arena, string path, string content = "hello world!") =>

@@ -30,7 +30,7 @@ public sealed class ProtocolTests : IDisposable
         var (client, theirs) = await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HSND", (s_docs, 3));
         await using var _ = client;
         // The listener says where it stands: nothing received yet; it does not offer photos to this peer.
-        Assert.Equal([(s_docs, 0L)], theirs.Arenas);
+        Assert.Equal([(s_docs, 0L)], theirs.Arenas.Select(a => (a.Arena, a.Index)));
 
         await client.SendAsync(new Notify(s_docs, [Added(1, "a.txt", "one"), Added(2, "b/c.txt")]));
         Assert.Equal(new Ack(s_docs, 2), await client.ReadAsync());
@@ -285,9 +285,14 @@ public sealed class ProtocolTests : IDisposable
         {
             index.Commit(s_docs, Enumerable.Range(1, 5).Select(i => new PendingNotification(NotificationType.Added, RelPath.Parse($"f{i}"), Blob("x"), 1, new FileTime(1, 0), null)).ToArray(), []);
         }
-        var (client, theirs) = await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HRCV", (s_docs, 2));
+        long history;
+        using (var index = listener.Store.OpenIndex())
+        {
+            history = index.HistoryId;
+        }
+        var (client, theirs) = await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HRCV", new ArenaPosition(s_docs, 2, history));
         await using var _ = client;
-        Assert.Equal([(s_docs, 5L)], theirs.Arenas);
+        Assert.Equal([new ArenaPosition(s_docs, 5, history)], theirs.Arenas);
 
         var first = Assert.IsType<Notify>(await client.ReadAsync());
         Assert.Equal([3L, 4L], first.Batch.Select(n => n.Index));
@@ -371,5 +376,42 @@ public sealed class ProtocolTests : IDisposable
         // Not an error: docs still goes through.
         await client.SendAsync(new Notify(s_docs, [Added(1, "a.txt")]));
         Assert.Equal(new Ack(s_docs, 1), await client.ReadAsync());
+    }
+
+    [Fact]
+    public async Task AReceiverAtAnIndexOfAnotherHistory_GetsAReset()
+    {
+        await using var listener = Listener.Start(_dir);
+        using (var index = listener.Store.OpenIndex())
+        {
+            var row = new IndexedFile(Blob("x"), 1, new FileTime(1, 0), 1, FileSource.Real);
+            index.Commit(s_docs, Enumerable.Range(1, 3).Select(i => new PendingNotification(NotificationType.Added, RelPath.Parse($"f{i}"), Blob("x"), 1, new FileTime(1, 0), null)).ToArray(),
+                Enumerable.Range(1, 3).Select(i => new RowChange($"f{i}", row)).ToArray());
+        }
+
+        // It stands at 2, but of a history this index.db is not (the listener's index.db was made anew).
+        var (client, _) = await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HRCV", (s_docs, 2));
+        await using var __ = client;
+
+        Assert.Equal(new ResetStart(s_docs, 3), await client.ReadAsync());
+    }
+
+    [Fact]
+    public async Task ASenderContinuingAnotherHistory_WithoutAReset_IsRefused()
+    {
+        await using var listener = Listener.Start(_dir);
+        await using (var first = (await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HSND", (s_docs, 2))).Client)
+        {
+            await first.SendAsync(new Notify(s_docs, [Added(1, "a.txt"), Added(2, "b.txt")]));
+            Assert.Equal(new Ack(s_docs, 2), await first.ReadAsync());
+        }
+
+        var (again, theirs) = await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HSND", new ArenaPosition(s_docs, 3, RawClient.History + 1));
+        await using var _ = again;
+        Assert.Equal([new ArenaPosition(s_docs, 2, RawClient.History)], theirs.Arenas);
+        await again.SendAsync(new Notify(s_docs, [Added(3, "c.txt")]));
+
+        await again.AssertClosedAsync();
+        Assert.Equal(["docs/a.txt", "docs/b.txt"], listener.FilesOf(listener.Client.Id).Keys.Order(StringComparer.Ordinal));
     }
 }

@@ -43,8 +43,15 @@ internal sealed class RawClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The history id the hand-written senders claim.</summary>
+    public const long History = 7;
+
+    /// <summary>Connects, reads an accepting welcome and exchanges arena lists (positions of history <see cref="History"/>); returns the listener's list.</summary>
+    public static Task<(RawClient Client, ArenaList Theirs)> OpenAsync(IPEndPoint endpoint, PeerIdentity identity, string tag, params (Core.ArenaName, long)[] ours) =>
+        OpenAsync(endpoint, identity, tag, ours.Select(a => new ArenaPosition(a.Item1, a.Item2, History)).ToArray());
+
     /// <summary>Connects, reads an accepting welcome and exchanges arena lists; returns the listener's list.</summary>
-    public static async Task<(RawClient Client, ArenaList Theirs)> OpenAsync(IPEndPoint endpoint, PeerIdentity identity, string tag, params (Core.ArenaName, long)[] ours)
+    public static async Task<(RawClient Client, ArenaList Theirs)> OpenAsync(IPEndPoint endpoint, PeerIdentity identity, string tag, params ArenaPosition[] ours)
     {
         var client = await ConnectAsync(endpoint, identity, tag);
         var welcome = Assert.IsType<Welcome>(await client.ReadAsync());

@@ -68,6 +68,10 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
 
             await Poll.UntilAsync(() => household.Mismatch() is null, s_converge, () => household.Mismatch() ?? "");
 
+            // Two listening peers: one link each way, both up (each side's HRCV), neither replacing the other.
+            await Poll.UntilAsync(async () => (await daemons[0].StatusAsync(s_start)).Peers.Single(p => p.Name == "desktop") is { Sending: true, Receiving: true },
+                s_converge, () => "nas both sends to and receives from desktop");
+
             // Blind peers never connect to each other, and status says why.
             Assert.Empty(household["laptop"].FilesOf(household["phone"]));
             var laptop = await daemons[2].StatusAsync(s_start);

@@ -385,16 +385,17 @@ public sealed class IndexDbTests : IDisposable
     }
 
     [Fact]
-    public void OpeningAVersion1Index_AddsTheInodeIndexAndThePeerCursors_AndKeepsTheRows()
+    public void OpeningAVersion1Index_AddsTheInodeIndexThePeerCursorsAndAHistoryId_AndKeepsTheRows()
     {
-        // A version 1 file: today's tables without the index of version 2 and the table of version 3.
+        // A version 1 file: today's tables without what versions 2, 3 and 4 add.
         IndexDb.Open(DbPath).Dispose();
-        Query("DROP INDEX files_inode; DROP TABLE peer_cursors; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
+        Query("DROP INDEX files_inode; DROP TABLE peer_cursors; DROP TABLE history_id; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
         Assert.Equal("", Query("SELECT name FROM sqlite_master WHERE name = 'files_inode'"));
 
         using var db = IndexDb.Open(DbPath);
 
-        Assert.Equal("3", Query("PRAGMA user_version"));
+        Assert.Equal("4", Query("PRAGMA user_version"));
+        Assert.True(db.HistoryId > 0);
         Assert.Equal("files_inode", Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_inode'"));
         Assert.Equal("peer_cursors", Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'peer_cursors'"));
         Assert.Equal(["kept"], db.LoadFiles(s_docs).Keys);
@@ -470,5 +471,21 @@ public sealed class IndexDbTests : IDisposable
         Assert.Equal(7, reopened.AckedIndex(nas, s_docs));
         Assert.Equal(0, reopened.AckedIndex(nas, s_photos));
         Assert.Equal(2, reopened.AckedIndex(laptop, s_photos));
+    }
+
+    [Fact]
+    public void HistoryId_IsRandom_AndKeptByTheFile()
+    {
+        long id;
+        using (var db = IndexDb.Open(DbPath))
+        {
+            id = db.HistoryId;
+        }
+        using (var again = IndexDb.Open(DbPath))
+        {
+            Assert.Equal(id, again.HistoryId);
+        }
+        using var other = IndexDb.Open(_dir.Combine("other.db"));
+        Assert.NotEqual(id, other.HistoryId);
     }
 }

@@ -34,8 +34,8 @@ public sealed class UnrealDbTests : IDisposable
     {
         using var db = UnrealDb.Open(DbPath);
 
-        Assert.Equal(2, db.Apply(s_nas, s_docs, [Added(1, "a.txt", "one"), Added(2, "b/c.txt")]));
-        Assert.Equal(3, db.Apply(s_nas, s_docs, [Removed(3, "a.txt", "one")]));
+        Assert.Equal(2, db.Apply(s_nas, s_docs, 1, [Added(1, "a.txt", "one"), Added(2, "b/c.txt")]));
+        Assert.Equal(3, db.Apply(s_nas, s_docs, 1, [Removed(3, "a.txt", "one")]));
 
         Assert.Equal(["b/c.txt"], Paths(db));
         var file = Assert.Single(db.ListFiles());
@@ -51,11 +51,11 @@ public sealed class UnrealDbTests : IDisposable
     public void Apply_IgnoresWhatWasAppliedBefore()
     {
         using var db = UnrealDb.Open(DbPath);
-        db.Apply(s_nas, s_docs, [Added(1, "a.txt", "one"), Added(2, "b.txt")]);
+        db.Apply(s_nas, s_docs, 1, [Added(1, "a.txt", "one"), Added(2, "b.txt")]);
 
         // A replay, and a batch that overlaps what was applied: only index 3 is new.
-        Assert.Equal(2, db.Apply(s_nas, s_docs, [Added(1, "a.txt", "changed?"), Added(2, "b.txt", "changed?")]));
-        Assert.Equal(3, db.Apply(s_nas, s_docs, [Added(2, "b.txt", "changed?"), Updated(3, "c.txt", "three", "old")]));
+        Assert.Equal(2, db.Apply(s_nas, s_docs, 1, [Added(1, "a.txt", "changed?"), Added(2, "b.txt", "changed?")]));
+        Assert.Equal(3, db.Apply(s_nas, s_docs, 1, [Added(2, "b.txt", "changed?"), Updated(3, "c.txt", "three", "old")]));
 
         Assert.Equal([Blob("one"), Blob("x"), Blob("three")], db.ListFiles().Select(f => f.Blob));
     }
@@ -68,24 +68,42 @@ public sealed class UnrealDbTests : IDisposable
     {
         using var db = UnrealDb.Open(DbPath);
 
-        Assert.Throws<HistoryGapException>(() => db.Apply(s_nas, s_docs, [Added(first, "a.txt"), Added(second, "b.txt")]));
+        Assert.Throws<HistoryGapException>(() => db.Apply(s_nas, s_docs, 1, [Added(first, "a.txt"), Added(second, "b.txt")]));
 
         Assert.Empty(Paths(db));
         Assert.Equal(0, db.ReceivedIndex(s_nas, s_docs));
     }
 
     [Fact]
+    public void Apply_RefusesTheHistoryOfANewIndex_UntilAResetOfIt()
+    {
+        using var db = UnrealDb.Open(DbPath);
+        db.Apply(s_nas, s_docs, 1, [Added(1, "a.txt"), Added(2, "b.txt")]);
+
+        // nas's index.db was made anew: its index 3 is of another history.
+        Assert.Throws<HistoryGapException>(() => db.Apply(s_nas, s_docs, 2, [Added(3, "c.txt")]));
+        Assert.Equal((2L, 1L), db.Received(s_nas, s_docs));
+
+        db.StartReset(s_nas, s_docs);
+        db.StageReset(s_nas, s_docs, [Added(1, "new.txt")]);
+        db.FinishReset(s_nas, s_docs, 2, 1);
+        Assert.Equal(2, db.Apply(s_nas, s_docs, 2, [Added(2, "next.txt")]));
+        Assert.Equal(["new.txt", "next.txt"], Paths(db));
+        Assert.Equal((2L, 2L), db.Received(s_nas, s_docs));
+    }
+
+    [Fact]
     public void AReset_LeavesExactlyTheFilesItCarried_InOneStep()
     {
         using var db = UnrealDb.Open(DbPath);
-        db.Apply(s_nas, s_docs, [Added(1, "gone.txt"), Added(2, "kept.txt", "old"), Removed(3, "tomb.txt", "t")]);
-        db.Apply(s_laptop, s_docs, [Added(1, "theirs.txt")]);
+        db.Apply(s_nas, s_docs, 1, [Added(1, "gone.txt"), Added(2, "kept.txt", "old"), Removed(3, "tomb.txt", "t")]);
+        db.Apply(s_laptop, s_docs, 1, [Added(1, "theirs.txt")]);
 
         db.StartReset(s_nas, s_docs);
         db.StageReset(s_nas, s_docs, [Added(40, "kept.txt", "new"), Added(40, "new.txt")]);
         // Until the end, the table is as it was.
         Assert.Equal(["gone.txt", "kept.txt"], Paths(db, s_nas));
-        db.FinishReset(s_nas, s_docs, 40);
+        db.FinishReset(s_nas, s_docs, 1, 40);
 
         Assert.Equal(["kept.txt", "new.txt"], Paths(db, s_nas));
         Assert.Equal(Blob("new"), db.ListFiles(s_docs, s_nas).First().Blob);
@@ -102,7 +120,7 @@ public sealed class UnrealDbTests : IDisposable
 
         db.StartReset(s_nas, s_docs);
         db.StageReset(s_nas, s_docs, [Added(9, "a.txt")]);
-        db.FinishReset(s_nas, s_docs, 9);
+        db.FinishReset(s_nas, s_docs, 1, 9);
 
         Assert.Equal(["a.txt"], Paths(db));
     }
@@ -112,19 +130,19 @@ public sealed class UnrealDbTests : IDisposable
     {
         using var db = UnrealDb.Open(DbPath);
         // nas made x; laptop changed it to y knowing x; phone changed y to z: a chain, no conflict.
-        db.Apply(s_nas, s_docs, [Added(1, "chain.txt", "x")]);
-        db.Apply(s_laptop, s_docs, [Updated(1, "chain.txt", "y", "x")]);
-        db.Apply(s_phone, s_docs, [Updated(1, "chain.txt", "z", "y")]);
+        db.Apply(s_nas, s_docs, 1, [Added(1, "chain.txt", "x")]);
+        db.Apply(s_laptop, s_docs, 1, [Updated(1, "chain.txt", "y", "x")]);
+        db.Apply(s_phone, s_docs, 1, [Updated(1, "chain.txt", "z", "y")]);
         // Both changed "both.txt" from the same base: a conflict.
-        db.Apply(s_nas, s_docs, [Updated(2, "both.txt", "mine", "base")]);
-        db.Apply(s_laptop, s_docs, [Updated(2, "both.txt", "theirs", "base")]);
+        db.Apply(s_nas, s_docs, 1, [Updated(2, "both.txt", "mine", "base")]);
+        db.Apply(s_laptop, s_docs, 1, [Updated(2, "both.txt", "theirs", "base")]);
         // laptop removed what nas has: superseded. phone removed a version nas never had: a conflict.
-        db.Apply(s_nas, s_docs, [Added(3, "removed.txt", "r"), Added(4, "edited.txt", "new")]);
-        db.Apply(s_laptop, s_docs, [Removed(3, "removed.txt", "r")]);
-        db.Apply(s_phone, s_docs, [Removed(2, "edited.txt", "older")]);
+        db.Apply(s_nas, s_docs, 1, [Added(3, "removed.txt", "r"), Added(4, "edited.txt", "new")]);
+        db.Apply(s_laptop, s_docs, 1, [Removed(3, "removed.txt", "r")]);
+        db.Apply(s_phone, s_docs, 1, [Removed(2, "edited.txt", "older")]);
         // The same content everywhere is never a conflict.
-        db.Apply(s_laptop, s_docs, [Added(4, "same.txt", "s")]);
-        db.Apply(s_phone, s_docs, [Added(3, "same.txt", "s")]);
+        db.Apply(s_laptop, s_docs, 1, [Added(4, "same.txt", "s")]);
+        db.Apply(s_phone, s_docs, 1, [Added(3, "same.txt", "s")]);
 
         var conflicts = db.FindConflicts();
 

@@ -22,11 +22,13 @@ CREATE TABLE files (
     PRIMARY KEY (arena, path, peer)
 ) WITHOUT ROWID;
 
--- The last index of each peer's history applied here, per arena.
+-- The last index of each peer's history applied here, per arena, and which history it is of
+-- (the sender's random history id: a new index.db there starts another one).
 CREATE TABLE received (
-    peer   INTEGER NOT NULL,  -- peers.id
-    arena  TEXT NOT NULL,     -- arena name
-    idx    INTEGER NOT NULL,  -- last index applied
+    peer     INTEGER NOT NULL,  -- peers.id
+    arena    TEXT NOT NULL,     -- arena name
+    idx      INTEGER NOT NULL,  -- last index applied
+    history  INTEGER NOT NULL,  -- the sender's history id
     PRIMARY KEY (peer, arena)
 ) WITHOUT ROWID;
 
