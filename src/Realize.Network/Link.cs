@@ -143,7 +143,7 @@ internal sealed class Link : IAsyncDisposable
         deadline.CancelAfter(_options.DeadAfter);
         try
         {
-            await ReadExactlyAsync(_header, deadline.Token);
+            await ReadExactlyAsync(_header, deadline);
             int length = BinaryPrimitives.ReadInt32BigEndian(_header);
             if (length <= 0 || length > _options.MaxFrame)
             {
@@ -153,7 +153,7 @@ internal sealed class Link : IAsyncDisposable
             {
                 _input = new byte[Math.Max(length, _input.Length * 2)];
             }
-            await ReadExactlyAsync(_input.AsMemory(0, length), deadline.Token);
+            await ReadExactlyAsync(_input.AsMemory(0, length), deadline);
             var message = Wire.Decode(_input.AsMemory(0, length));
             if (_input.Length > 4 << 20 && length < 1 << 20)
             {
@@ -167,12 +167,19 @@ internal sealed class Link : IAsyncDisposable
         }
     }
 
-    private async Task ReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellation)
+    /// <summary>Fills <paramref name="buffer"/>; the deadline moves on with every read that brings bytes, so a slow link is not a dead one.</summary>
+    private async Task ReadExactlyAsync(Memory<byte> buffer, CancellationTokenSource deadline)
     {
-        int read = await _stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellation);
-        if (read < buffer.Length)
+        int filled = 0;
+        while (filled < buffer.Length)
         {
-            throw new EndOfStreamException($"{Peer.Name} closed the connection");
+            int read = await _stream.ReadAsync(buffer[filled..], deadline.Token);
+            if (read == 0)
+            {
+                throw new EndOfStreamException($"{Peer.Name} closed the connection");
+            }
+            filled += read;
+            deadline.CancelAfter(_options.DeadAfter);
         }
     }
 

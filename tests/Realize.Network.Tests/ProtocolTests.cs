@@ -414,4 +414,25 @@ public sealed class ProtocolTests : IDisposable
         await again.AssertClosedAsync();
         Assert.Equal(["docs/a.txt", "docs/b.txt"], listener.FilesOf(listener.Client.Id).Keys.Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task ASlowLink_IsNotADeadOne_WhileBytesKeepComing()
+    {
+        await using var listener = Listener.Start(_dir, new HistoryOptions { Link = new LinkOptions { DeadAfter = TimeSpan.FromSeconds(1), PingEvery = TimeSpan.FromMilliseconds(250) } });
+        var (client, _) = await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HSND", (s_docs, 0));
+        await using var __ = client;
+        var frame = new System.Buffers.ArrayBufferWriter<byte>();
+        Wire.WriteFrame(frame, new Notify(s_docs, [Added(1, "slow.txt")]));
+
+        // One frame over about three times the dead-connection delay, a few bytes at a time.
+        var bytes = frame.WrittenMemory;
+        int step = Math.Max(1, bytes.Length / 12);
+        for (int at = 0; at < bytes.Length; at += step)
+        {
+            await client.SendRawAsync(bytes[at..Math.Min(bytes.Length, at + step)]);
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(new Ack(s_docs, 1), await client.ReadAsync());
+    }
 }
