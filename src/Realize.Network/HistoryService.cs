@@ -340,8 +340,8 @@ public sealed partial class HistoryService : IDisposable
     private async Task RunLinkAsync(Link link, PeerState state, bool send, CancellationToken stop)
     {
         using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        int generation = state.Up(send, linkStop);
-        LogConnected(_logger, link.Peer.Name, send ? "sending to" : "receiving from");
+        // Registered once the arenas are agreed: status never shows a link whose agreement it does not know.
+        int generation = 0;
         string? error = null;
         try
         {
@@ -362,6 +362,8 @@ public sealed partial class HistoryService : IDisposable
                 var agreed = ours.Intersect(theirs.Arenas.Select(a => a.Arena)).ToHashSet();
                 state.Agreement(ours.Except(agreed), theirs.Arenas.Select(a => a.Arena).Except(agreed));
                 var shared = theirs.Arenas.Where(a => agreed.Contains(a.Arena)).ToDictionary(a => a.Arena);
+                generation = state.Up(send, linkStop);
+                LogConnected(_logger, link.Peer.Name, send ? "sending to" : "receiving from");
                 link.StartKeepAlive();
                 if (send)
                 {

@@ -78,6 +78,7 @@ public sealed class PeerState(PeerConfig peer)
         }
     }
 
+    /// <summary>A link ended (generation 0: before it was registered); <paramref name="error"/> is why, when it failed.</summary>
     internal void Down(bool send, int generation, string? error)
     {
         lock (_gate)

@@ -135,7 +135,9 @@ public sealed class ProtocolTests : IDisposable
         Assert.Equal(1, listener.ReceivedIndex(listener.Client.Id, s_docs));
         await Poll.UntilAsync(() => listener.Logs.Lines.Any(l => l.Message.Contains("protocol error", StringComparison.Ordinal)), s_deadline,
             () => $"the listener logs why it closed the connection; its log:\n{listener.Logs}");
-        Assert.Contains(listener.Status(), p => p.Name == "client" && p.LastError is { } error && error.Contains("protocol error", StringComparison.Ordinal));
+        // The log line comes first, the status a moment later.
+        await Poll.UntilAsync(() => listener.Status().Any(p => p.Name == "client" && p.LastError is { } error && error.Contains("protocol error", StringComparison.Ordinal)),
+            s_deadline, () => "status shows the protocol error as the client's last error");
 
         // The same peer again, and another: both served.
         await using var again = (await RawClient.OpenAsync(listener.Endpoint, listener.Client, "HSND", (s_docs, 2))).Client;
