@@ -74,11 +74,13 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
 
             // Blind peers never connect to each other, and status says why.
             Assert.Empty(household["laptop"].FilesOf(household["phone"]));
+            // The last cut may still be healing: the links come back within the backoff.
+            await Poll.UntilAsync(async () => (await daemons[2].StatusAsync(s_start)).Peers.Where(p => p.Name != "phone").All(p => p.Connected),
+                s_converge, () => "laptop is connected to both listening peers");
             var laptop = await daemons[2].StatusAsync(s_start);
             var phone = Assert.Single(laptop.Peers, p => p.Name == "phone");
             Assert.False(phone.Connected);
             Assert.NotNull(phone.Note);
-            Assert.All(laptop.Peers.Where(p => p.Name != "phone"), p => Assert.True(p.Connected, $"laptop is connected to {p.Name}"));
             Assert.True(household.Members.Where(m => m.Listening).All(m => m.Proxy!.Accepted > 2), "the proxies carried the reconnections");
         }
         finally
