@@ -51,7 +51,6 @@ public sealed class IndexDb : SqliteDb
 
     protected override string DatabaseName => "index.db";
 
-
     /// <summary>All rows of <paramref name="arena"/>, by path.</summary>
     public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena) => LoadFiles(arena, (IReadOnlyCollection<string>)[""]);
 
