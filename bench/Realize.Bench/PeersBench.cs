@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Realize.Core;
 using Realize.Storage;
 
@@ -25,7 +23,7 @@ internal static class PeersBench
         {
             throw new BenchException($"{dir} is not empty: peers-setup wants a new directory");
         }
-        int port = FreePort();
+        int port = Realize.Network.Loopback.FreePort();
         string files = Path.Combine(dir, "nas", "files");
         Directory.CreateDirectory(files);
         var nas = Store.Create(Path.Combine(dir, "nas", "store"), new StoreConfig { Listen = $"127.0.0.1:{port}", Arenas = [new ArenaConfig(s_arena, files)] });
@@ -232,10 +230,4 @@ internal static class PeersBench
         laptop.Stop();
     }
 
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 }

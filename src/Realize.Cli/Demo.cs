@@ -129,12 +129,7 @@ internal static class Demo
     /// <summary>Part three: a second peer, blind, and both daemons exchanging their histories over TLS on loopback.</summary>
     private static void Household(TextWriter output, Store nas, string top)
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        int port = Network.Loopback.FreePort();
         string laptopMusic = Path.Combine(top, "laptop-music");
         Directory.CreateDirectory(laptopMusic);
         // The laptop has no merged view: it keeps only the others' table of docs, and shares its own music.

@@ -223,22 +223,40 @@ public sealed class IndexDb : SqliteDb
         return next - 1;
     }
 
-    /// <summary>The history of <paramref name="arena"/> (all arenas when null, each in order) after index <paramref name="since"/>.</summary>
+    /// <summary>The history of <paramref name="arena"/> (all arenas when null, by name, each in order) after index <paramref name="since"/>.</summary>
     public IEnumerable<Notification> ReadHistory(ArenaName? arena, long since = 0)
     {
-        using var command = Command(arena is null
-            ? "SELECT arena, idx, type, path, blob, size, mtime_ns, old_blob FROM history WHERE idx > $since ORDER BY arena, idx"
-            : "SELECT arena, idx, type, path, blob, size, mtime_ns, old_blob FROM history WHERE arena = $arena AND idx > $since ORDER BY idx");
-        command.Parameters.AddWithValue("$since", since);
-        if (arena is { } name)
+        const int Batch = 4096;
+        foreach (var name in arena is { } one ? [one] : ArenasWithHistory())
         {
-            command.Parameters.AddWithValue("$arena", name.Value);
+            // In batches through the one reading path, each read finished before its rows are
+            // handed out: the caller may use this connection meanwhile.
+            var batch = new List<Notification>(Batch);
+            long after = since;
+            do
+            {
+                batch.Clear();
+                ReadHistory(name, after, Batch, batch);
+                foreach (var notification in batch)
+                {
+                    yield return notification;
+                }
+                after = batch.Count > 0 ? batch[^1].Index : after;
+            }
+            while (batch.Count == Batch);
         }
+    }
+
+    private List<ArenaName> ArenasWithHistory()
+    {
+        var (command, _) = Prepared("SELECT name FROM arenas ORDER BY name");
         using var reader = command.ExecuteReader();
+        var names = new List<ArenaName>();
         while (reader.Read())
         {
-            yield return ReadNotification(reader, ArenaName.Parse(reader.GetString(0)));
+            names.Add(ArenaName.Parse(reader.GetString(0)));
         }
+        return names;
     }
 
     /// <summary>At most <paramref name="limit"/> entries of <paramref name="arena"/>'s history after index <paramref name="since"/>, appended to <paramref name="into"/>.</summary>
@@ -274,16 +292,6 @@ public sealed class IndexDb : SqliteDb
                 query.Blob(6, DatabaseName)));
         }
     }
-
-    private Notification ReadNotification(SqliteDataReader reader, ArenaName arena) => new(
-        reader.GetInt64(1),
-        arena,
-        (NotificationType)reader.GetInt32(2),
-        RelPath.Parse(reader.GetString(3)),
-        ReadBlob(reader, 4),
-        reader.IsDBNull(5) ? null : reader.GetInt64(5),
-        reader.IsDBNull(6) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(6)),
-        ReadBlob(reader, 7));
 
     /// <summary>
     /// The first index of <paramref name="arena"/>'s history still kept: entries before it were

@@ -148,7 +148,7 @@ public abstract class SqliteDb : IDisposable
             SQLitePCL.raw.sqlite3_reset(_statement);
             return result == SQLitePCL.raw.SQLITE_DONE
                 ? false
-                : throw new SqliteException($"SQLite Error {result}: '{SQLitePCL.raw.sqlite3_errmsg(_db).utf8_to_string()}'", result);
+                : throw Error(result);
         }
 
         /// <summary>Ends a read before its last row: the statement otherwise keeps its read snapshot (and the WAL unchecked).</summary>
@@ -181,7 +181,7 @@ public abstract class SqliteDb : IDisposable
             SQLitePCL.raw.sqlite3_reset(_statement);
             if (result != SQLitePCL.raw.SQLITE_DONE)
             {
-                throw new SqliteException($"SQLite Error {result}: '{SQLitePCL.raw.sqlite3_errmsg(_db).utf8_to_string()}'", result);
+                throw Error(result);
             }
         }
 
@@ -189,9 +189,13 @@ public abstract class SqliteDb : IDisposable
         {
             if (result != SQLitePCL.raw.SQLITE_OK)
             {
-                throw new SqliteException($"SQLite Error {result}: '{SQLitePCL.raw.sqlite3_errmsg(_db).utf8_to_string()}'", result);
+                throw Error(result);
             }
         }
+
+        /// <summary>The error as Microsoft.Data.Sqlite words it, so that callers catch one kind.</summary>
+        private SqliteException Error(int result) =>
+            new($"SQLite Error {result}: '{SQLitePCL.raw.sqlite3_errmsg(_db).utf8_to_string()}'", result);
 
         public void Dispose() => _statement.Dispose();
     }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Realize.Core;
 using Realize.Storage;
 using Realize.TestSupport;
@@ -23,7 +22,7 @@ internal sealed class Listener : IAsyncDisposable
         Client = Identity(dir, "client");
         Other = Identity(dir, "other");
         Stranger = Identity(dir, "stranger");
-        int port = FreePort();
+        int port = Loopback.FreePort();
         Store = Store.Create(dir.Combine("listener"), new StoreConfig
         {
             Listen = $"127.0.0.1:{port}",
@@ -58,14 +57,6 @@ internal sealed class Listener : IAsyncDisposable
     public PeerId Id => _identity.Id;
 
     public static Listener Start(TempDir dir, HistoryOptions? options = null) => new(dir, options ?? new HistoryOptions());
-
-    /// <summary>A port nobody listens on now.</summary>
-    public static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 
     /// <summary>The files the listener's unreal.db holds of <paramref name="peer"/>: path → content hash.</summary>
     public Dictionary<string, string> FilesOf(PeerId peer)

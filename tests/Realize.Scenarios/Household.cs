@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Realize.Core;
 using Realize.Storage;
 using Realize.TestSupport;
@@ -52,7 +51,7 @@ public sealed class Household : IDisposable
         {
             string docs = dir.Combine(name, "docs");
             Directory.CreateDirectory(docs);
-            int port = listening ? FreePort() : 0;
+            int port = listening ? Realize.Network.Loopback.FreePort() : 0;
             var store = Store.Create(dir.Combine(name, "store"), new StoreConfig
             {
                 Listen = listening ? $"127.0.0.1:{port}" : null,
@@ -90,13 +89,6 @@ public sealed class Household : IDisposable
             }
         }
         return null;
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     public void Dispose()
