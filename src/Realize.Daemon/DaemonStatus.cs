@@ -1,7 +1,20 @@
 namespace Realize.Daemon;
 
 /// <summary>One arena as <c>realize status</c> shows it; <see cref="Path"/> for a plain-directory arena.</summary>
-public sealed record ArenaStatus(string Name, long FilesIndexed, long HistoryLength, string? Path = null);
+public sealed record ArenaStatus(string Name, long FilesIndexed, long HistoryLength, string? Path = null)
+{
+    /// <summary><c>recorded</c>; <c>unavailable</c> (a plain arena whose directory lacks its marker: its disk is not mounted); <c>failing</c> (its scans fail).</summary>
+    public string State { get; init; } = "recorded";
+
+    /// <summary>Why it is not recorded, and what to do; null when recorded.</summary>
+    public string? Problem { get; init; }
+
+    /// <summary>Since when it is not recorded.</summary>
+    public DateTimeOffset? ProblemSince { get; init; }
+
+    /// <summary>When the daemon tries it again (by itself; nothing is lost meanwhile).</summary>
+    public DateTimeOffset? NextTry { get; init; }
+}
 
 /// <summary>What the running daemon says of itself (<c>realize status --json</c>).</summary>
 /// <param name="Waiting">Changed paths waiting to settle before they are examined.</param>

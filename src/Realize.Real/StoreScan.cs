@@ -44,6 +44,9 @@ public sealed class StoreScan
 
     private readonly List<(ArenaName Arena, string Path)> _settling = [];
 
+    /// <summary>The arenas whose last scan failed, and why (placeholder until the scanner contains failures per arena).</summary>
+    public IReadOnlyDictionary<ArenaName, Exception> Failed { get; } = new Dictionary<ArenaName, Exception>();
+
     /// <summary>The plain-directory arenas and their directories.</summary>
     public IReadOnlyDictionary<ArenaName, string> PlainRoots { get; }
 

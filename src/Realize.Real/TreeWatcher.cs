@@ -26,7 +26,8 @@ public sealed class TreeWatcher : IDisposable
         | WatchEvents.MovedFrom | WatchEvents.MovedTo | WatchEvents.Attrib | WatchEvents.DeleteSelf | WatchEvents.MoveSelf
         | WatchEvents.OnlyDirectory | WatchEvents.DontFollow | WatchEvents.ExcludeUnlinked;
 
-    private readonly string[] _roots;
+    // Root number -> its directory; null once removed (numbers are never reused).
+    private readonly List<string?> _roots;
     private readonly ILogger _logger;
     private readonly Inotify _inotify = Inotify.Create();
 
@@ -58,10 +59,43 @@ public sealed class TreeWatcher : IDisposable
     /// <summary>Watches every root with all below it.</summary>
     public void Start()
     {
-        for (int root = 0; root < _roots.Length; root++)
+        for (int root = 0; root < _roots.Count; root++)
+        {
+            if (_roots[root] is not null)
+            {
+                WatchTree(root, "");
+            }
+        }
+    }
+
+    /// <summary>Adds a root, not watched until <see cref="WatchRoot"/>; returns its number.</summary>
+    public int AddRoot(string directory)
+    {
+        _roots.Add(directory);
+        return _roots.Count - 1;
+    }
+
+    /// <summary>Watches <paramref name="root"/> with all below it; what is watched already stays so.</summary>
+    public void WatchRoot(int root)
+    {
+        if (_roots[root] is not null)
         {
             WatchTree(root, "");
         }
+    }
+
+    /// <summary>Stops watching <paramref name="root"/> (a disk gone, an arena failing), until <see cref="WatchRoot"/>.</summary>
+    public void Unwatch(int root)
+    {
+        Forget(_directories.Where(d => d.Value.Root == root).Select(d => d.Key).ToArray());
+        _unwatched.RemoveWhere(u => u.Root == root);
+    }
+
+    /// <summary>Stops watching <paramref name="root"/> for good (its arena was removed); its number is not reused.</summary>
+    public void RemoveRoot(int root)
+    {
+        Unwatch(root);
+        _roots[root] = null;
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for events; returns the paths they name.</summary>
@@ -169,7 +203,10 @@ public sealed class TreeWatcher : IDisposable
         WatchLimitReached = false;
         foreach (var (root, path) in retried)
         {
-            WatchTree(root, path);
+            if (_roots[root] is not null)
+            {
+                WatchTree(root, path);
+            }
         }
     }
 
@@ -178,7 +215,7 @@ public sealed class TreeWatcher : IDisposable
 
     public void Dispose() => _inotify.Dispose();
 
-    private string Full(int root, string relative) => relative.Length == 0 ? _roots[root] : _roots[root] + "/" + relative;
+    private string Full(int root, string relative) => relative.Length == 0 ? _roots[root]! : _roots[root] + "/" + relative;
 
     private void WatchTree(int root, string path)
     {
@@ -201,11 +238,7 @@ public sealed class TreeWatcher : IDisposable
                     Log.WatchLimit(_logger, full);
                 }
                 WatchLimitReached = true;
-                // Below it nothing is watched either: one rescan of it covers all.
-                if (!_unwatched.Any(u => u.Root == root && AtOrBelow(relative, u.Path)))
-                {
-                    _unwatched.Add((root, relative));
-                }
+                Unseen(root, relative);
                 continue;
             }
             catch (LinuxException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
@@ -213,10 +246,12 @@ public sealed class TreeWatcher : IDisposable
                 // Gone, or not a directory (IN_DONT_FOLLOW: a symlink is never followed): its parent's events tell.
                 continue;
             }
-            catch (LinuxException e) when (e.Errno == Errno.EACCES)
+            catch (LinuxException e)
             {
-                // The scanner cannot read it either, and says so at each scan.
+                // EACCES, EIO...: the scanner says what is wrong at each scan; the directory is
+                // looked at with the unwatched ones, and its watch tried again with them.
                 Log.CannotWatch(_logger, full, e.Message);
+                Unseen(root, relative);
                 continue;
             }
             // Listed after the watch is in place, so nothing created in between is missed.
@@ -230,9 +265,10 @@ public sealed class TreeWatcher : IDisposable
                 }
                 entries = directory.ReadAll();
             }
-            catch (LinuxException e) when (e.Errno == Errno.EACCES)
+            catch (Exception e) when (e is LinuxException or IOException)
             {
                 Log.CannotWatch(_logger, full, e.Message);
+                Unseen(root, relative);
                 continue;
             }
             foreach (var entry in entries)
@@ -242,6 +278,15 @@ public sealed class TreeWatcher : IDisposable
                     pending.Push(Names.Join(relative, name));
                 }
             }
+        }
+    }
+
+    // Below it nothing is watched either: one rescan of it covers all.
+    private void Unseen(int root, string relative)
+    {
+        if (!_unwatched.Any(u => u.Root == root && AtOrBelow(relative, u.Path)))
+        {
+            _unwatched.Add((root, relative));
         }
     }
 

@@ -104,17 +104,26 @@ public sealed class Store
         {
             throw new RealizeException($"no store in {root}: create one with 'realize --store {root} init'");
         }
-        StoreConfig config;
+        return new Store(root, ReadConfig(configPath));
+    }
+
+    /// <summary>Reads and validates <c>realize.toml</c> as it is now on disk, without using it.</summary>
+    public StoreConfig ReadConfig() => ReadConfig(ConfigPath);
+
+    private static StoreConfig ReadConfig(string configPath)
+    {
         try
         {
-            config = StoreConfig.Parse(File.ReadAllText(configPath));
+            return StoreConfig.Parse(File.ReadAllText(configPath));
         }
         catch (FormatException e)
         {
             throw new RealizeException($"{configPath}: {e.Message}", e);
         }
-        return new Store(root, config);
     }
+
+    /// <summary>Uses <paramref name="config"/> from now on, as the daemon does once <c>realize.toml</c> changed; nothing is written.</summary>
+    public void UseConfig(StoreConfig config) => Config = config;
 
     /// <summary>Replaces the configuration, atomically.</summary>
     public void SaveConfig(StoreConfig config)
