@@ -284,9 +284,9 @@ internal static class Commands
             foreach (var arena in status.Arenas)
             {
                 output.WriteLine($"arena {arena.Name}{(arena.Path is null ? "" : $" (directory {arena.Path})")}: {arena.FilesIndexed} files indexed, history {arena.HistoryLength}");
-                if (arena.Problem is { } problem)
+                if (arena.Problem is { } arenaProblem)
                 {
-                    output.WriteLine($"  {arena.State} since {arena.ProblemSince:u}, not recorded: {problem}; tried again by itself at {arena.NextTry:u}");
+                    output.WriteLine($"  {arena.State} since {arena.ProblemSince:u}, not recorded: {arenaProblem}; tried again by itself at {arena.NextTry:u}");
                 }
             }
             output.WriteLine($"waiting to settle: {status.Waiting}; skipped entries: {status.Skipped}; directories watched: {status.Watches}"

@@ -89,11 +89,37 @@ public sealed record StoreConfig
         {
             return ParseTable(toml);
         }
-        catch (FormatException e) when (e.Message.Any(char.IsControl))
+        catch (FormatException e)
         {
             // A bad value quoted in the reason may hold a newline: the reason stays one line.
-            throw new FormatException(string.Concat(e.Message.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString())), e);
+            string reason = string.Concat(e.Message.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+            throw new FormatException(WithLine(toml, reason), e);
         }
+    }
+
+    /// <summary>
+    /// Names the line a reason speaks of, found by what it quotes (<c>arena 'x y'</c>), so that
+    /// whoever edits the file by hand is pointed at it; TOML syntax errors come with theirs.
+    /// </summary>
+    private static string WithLine(string toml, string reason)
+    {
+        const string Prefix = "realize.toml: ";
+        int open = reason.IndexOf('\'');
+        int close = open < 0 ? -1 : reason.IndexOf('\'', open + 1);
+        if (!reason.StartsWith(Prefix, StringComparison.Ordinal) || close <= open + 1)
+        {
+            return reason;
+        }
+        string quoted = reason[(open + 1)..close];
+        string[] lines = toml.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Contains(quoted, StringComparison.Ordinal))
+            {
+                return $"{Prefix}line {i + 1}: {reason[Prefix.Length..]}";
+            }
+        }
+        return reason;
     }
 
     private static StoreConfig ParseTable(string toml)
@@ -105,7 +131,11 @@ public sealed record StoreConfig
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new FormatException($"realize.toml is not valid TOML: {FirstLine(e.Message)}", e);
+            // Tomlyn says "(LINE,COLUMN) : error : REASON".
+            var where = System.Text.RegularExpressions.Regex.Match(FirstLine(e.Message), @"^\((\d+),(\d+)\)\s*:\s*(?:error\s*:\s*)?(.*)$");
+            throw new FormatException(where.Success
+                ? $"realize.toml: line {where.Groups[1].Value}, column {where.Groups[2].Value}: not valid TOML: {where.Groups[3].Value}"
+                : $"realize.toml: not valid TOML: {FirstLine(e.Message)}", e);
         }
 
         var arenas = new List<ArenaConfig>();

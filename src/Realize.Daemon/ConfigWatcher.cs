@@ -16,6 +16,9 @@ namespace Realize.Daemon;
 internal sealed class ConfigWatcher(Store store, DaemonOptions options, WatcherService watcher, DaemonErrors errors, ILogger<ConfigWatcher> logger)
     : BackgroundService
 {
+    // The configuration last handed to the services: what a change is measured against.
+    private StoreConfig _applied = store.Config;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var seen = Stamp();
@@ -44,7 +47,7 @@ internal sealed class ConfigWatcher(Store store, DaemonOptions options, WatcherS
 
     private void Apply()
     {
-        var running = store.Config;
+        var running = _applied;
         StoreConfig read;
         try
         {
@@ -68,6 +71,7 @@ internal sealed class ConfigWatcher(Store store, DaemonOptions options, WatcherS
         {
             return;
         }
+        _applied = config;
         store.UseConfig(config);
         watcher.Reconfigure(config);
         // HISTORY-RECONFIGURE

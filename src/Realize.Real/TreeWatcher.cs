@@ -126,6 +126,19 @@ public sealed class TreeWatcher : IDisposable
             {
                 _deleted.Add(e.Watch);
             }
+            if ((e.Events & (WatchEvents.DeleteSelf | WatchEvents.MoveSelf)) != 0 && directory.Path.Length == 0)
+            {
+                // A root deleted or moved away: nobody watches its parent, so only it can tell.
+                // Its watches would report from where it went; whatever stands there now is
+                // watched instead, and the root examined.
+                if ((e.Events & WatchEvents.MoveSelf) != 0)
+                {
+                    Unwatch(directory.Root);
+                    rewatch.Add(directory);
+                }
+                changes.Add(new WatchedChange(directory.Root, "", false));
+                continue;
+            }
             if ((e.Events & WatchEvents.Ignored) != 0)
             {
                 _directories.Remove(e.Watch);

@@ -102,7 +102,7 @@ public sealed class StoreConfigTests
     {
         var e = Assert.Throws<FormatException>(() => StoreConfig.Parse(toml));
 
-        Assert.StartsWith("realize.toml is not valid TOML", e.Message, StringComparison.Ordinal);
+        Assert.Matches(@"^realize\.toml: line 1, column \d+: not valid TOML: ", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
 
@@ -160,6 +160,18 @@ public sealed class StoreConfigTests
         Assert.Equal(Arena("photos", "/p"), config.FindArena(ArenaName.Parse("photos")));
         Assert.Null(config.FindArena(ArenaName.Parse("Docs")));
         Assert.Null(config.FindArena(ArenaName.Parse("music")));
+    }
+
+    [Fact]
+    public void Parse_NamesTheLine_OfAnInvalidSection()
+    {
+        AssertRejected("listen = \"0.0.0.0:7800\"\n\n[arenas.docs]\n\n[arenas.\"bad name!\"]\n", "line 5:", "bad name!");
+    }
+
+    [Fact]
+    public void Parse_NamesTheLine_OfATomlSyntaxError()
+    {
+        AssertRejected("[arenas.docs]\npath = \"/srv/docs\"\nthis is not toml\n", "line 3, column", "not valid TOML");
     }
 
     private static readonly PeerId s_nas = PeerId.FromSubjectPublicKeyInfo([1]);
