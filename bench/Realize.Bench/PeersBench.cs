@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Realize.Core;
+using Realize.Real;
 using Realize.Storage;
 
 namespace Realize.Bench;
@@ -26,7 +27,7 @@ internal static class PeersBench
         int port = Realize.Network.Loopback.FreePort();
         string files = Path.Combine(dir, "nas", "files");
         Directory.CreateDirectory(files);
-        var nas = Store.Create(Path.Combine(dir, "nas", "store"), new StoreConfig { Listen = $"127.0.0.1:{port}", Arenas = [new ArenaConfig(s_arena, files)] });
+        var nas = Store.Create(Path.Combine(dir, "nas", "store"), new StoreConfig { Listen = $"127.0.0.1:{port}", Arenas = [Marked(s_arena, files)] });
         var peers = new List<PeerConfig>();
         for (int run = 0; run < runs; run++)
         {
@@ -34,7 +35,7 @@ internal static class PeersBench
             Directory.CreateDirectory(laptopFiles);
             var laptop = Store.Create(Path.Combine(dir, $"laptop-{run}", "store"), new StoreConfig
             {
-                Arenas = [new ArenaConfig(s_arena, laptopFiles)],
+                Arenas = [Marked(s_arena, laptopFiles)],
                 Peers = [new PeerConfig("nas", nas.LoadPeerId(), $"127.0.0.1:{port}")],
             });
             laptop.OpenUnreal().Dispose();
@@ -230,4 +231,10 @@ internal static class PeersBench
         laptop.Stop();
     }
 
+    /// <summary>A plain-directory arena as 'realize arena add --path' declares it, with its marker.</summary>
+    private static ArenaConfig Marked(ArenaName arena, string directory)
+    {
+        ArenaMarker.Write(directory, arena);
+        return new ArenaConfig(arena, directory);
+    }
 }

@@ -101,6 +101,18 @@ internal static class Commands
                     throw new RealizeException($"{directory} overlaps {other}, which Realize already uses: give a directory outside it");
                 }
             }
+            if (directory is not null)
+            {
+                // Without it the directory is never scanned: a disk not mounted there is no arena.
+                try
+                {
+                    ArenaMarker.Write(directory, arena);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new RealizeException($"cannot write the arena's marker into {directory} ({e.Message}): make the directory writable, then add the arena again", e);
+                }
+            }
             store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(arena, directory)] });
             if (directory is null && store.Config.Mount is { } mount && Mounts.IsMountPoint(mount))
             {
@@ -222,10 +234,16 @@ internal static class Commands
                 .SetMinimumLevel(parsed.GetValue(options.Verbose) ? LogLevel.Debug : LogLevel.Warning));
             using var index = store.OpenIndex();
             using var progress = Progress.ForTerminal(error, "scanning");
-            var summary = StoreScan.Run(store, index, loggers.CreateLogger("scan"), progress);
+            var scan = new StoreScan(store, index, loggers.CreateLogger("scan"));
+            var summary = scan.ScanAll(progress);
             progress?.Done();
             output.WriteLine(summary);
-            return 0;
+            // The other arenas were scanned; each one that was not says why in a line of its own.
+            foreach (var (_, why) in scan.Failed)
+            {
+                error.WriteLine($"realize: {why.Message}");
+            }
+            return scan.Failed.Count == 0 ? 0 : 1;
         });
         return command;
     }

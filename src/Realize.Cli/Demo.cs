@@ -103,6 +103,7 @@ internal static class Demo
     {
         string music = Path.Combine(top, "music");
         Write(Path.Combine(music, "tune.txt"), "(a tune)\n");
+        ArenaMarker.Write(music, ArenaName.Parse("music"));
         store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(ArenaName.Parse("music"), music)] });
         output.WriteLine($"# realize arena add music --path {music}   (a plain directory, shared as it is)");
         output.WriteLine("# realize up: mounts the view, catches up, then records changes as they happen");
@@ -132,6 +133,7 @@ internal static class Demo
         int port = Network.Loopback.FreePort();
         string laptopMusic = Path.Combine(top, "laptop-music");
         Directory.CreateDirectory(laptopMusic);
+        ArenaMarker.Write(laptopMusic, ArenaName.Parse("music"));
         // The laptop has no merged view: it keeps only the others' table of docs, and shares its own music.
         var laptop = Store.Create(Path.Combine(top, "laptop"), new StoreConfig
         {

@@ -15,7 +15,8 @@ internal sealed class StatusAssembler(Store store, PeerIdentity identity, Watche
         {
             return null;
         }
-        var config = store.Config;
+        // The arenas as the watcher records them: a change of realize.toml shows once applied.
+        var config = loop.Config;
         // Counted on connections of its own: the watch loop's is busy, and WAL lets both read.
         using var index = store.OpenIndex();
         using var unreal = store.OpenUnreal();

@@ -187,12 +187,17 @@ internal sealed class WatchLoop : IDisposable
                 }
             }
             // Failing arenas due for another try: watched again first, so nothing is missed if it works.
-            var retries = _failing.Where(f => (f.Value.NextTry <= now || requests.Count > 0) && !stopping).Select(f => f.Key).ToArray();
-            foreach (var arena in retries)
+            var retries = new List<ArenaName>();
+            foreach (var (arena, health) in _failing.Where(f => (f.Value.NextTry <= now || requests.Count > 0) && !stopping).ToArray())
             {
-                if (_plainRoots.TryGetValue(arena, out var plain))
+                if (!_plainRoots.TryGetValue(arena, out var plain))
+                {
+                    retries.Add(arena);
+                }
+                else if (!health.Unavailable || IsBack(arena, plain.Directory, now))
                 {
                     Guarded($"watching arena '{arena}'", () => _watcher.WatchRoot(plain.Root));
+                    retries.Add(arena);
                 }
             }
             var scopes = new List<ScanScope>();
@@ -330,7 +335,25 @@ internal sealed class WatchLoop : IDisposable
     private static bool IsArenas(Exception e) => e is IOException or UnauthorizedAccessException;
 
     // Unavailable: its directory is not the arena's, so it must not be watched either.
-    private static bool IsUnavailable(Exception e) => e is DirectoryNotFoundException;
+    private static bool IsUnavailable(Exception e) => e is ArenaUnavailableException;
+
+    /// <summary>
+    /// Whether an unavailable plain arena's marker is back (its disk mounted again), checked
+    /// without watching or walking what may be another disk; when not, its next try is set.
+    /// </summary>
+    private bool IsBack(ArenaName arena, string directory, long now)
+    {
+        try
+        {
+            ArenaMarker.Ensure(directory, arena, _index);
+            return true;
+        }
+        catch (Exception e) when (e is ArenaUnavailableException or IOException or UnauthorizedAccessException)
+        {
+            Fail(arena, e, now);
+            return false;
+        }
+    }
 
     private void Fail(ArenaName arena, Exception e, long now)
     {
@@ -491,7 +514,7 @@ internal sealed class WatchLoop : IDisposable
         var failing = _failing.ToDictionary(
             f => f.Key,
             f => new ArenaProblem(f.Value.Unavailable ? "unavailable" : "failing", f.Value.Problem, f.Value.Since, f.Value.NextTryAt));
-        _owner.Publish(new WatchStatus(_queue.Count, _skipped, _watcher.WatchCount, _watcher.Unwatched.Count, _rescans, watchProblem, failing));
+        _owner.Publish(new WatchStatus(_queue.Count, _skipped, _watcher.WatchCount, _watcher.Unwatched.Count, _rescans, watchProblem, failing, _config));
     }
 
     private static string ReadMaxWatches()

@@ -10,8 +10,8 @@ namespace Realize.Daemon;
 /// <param name="State"><c>unavailable</c> (a plain arena without its marker) or <c>failing</c> (scan errors).</param>
 internal sealed record ArenaProblem(string State, string Problem, DateTimeOffset Since, DateTimeOffset NextTry);
 
-/// <summary>What the watch loop last published for <c>status</c>.</summary>
-internal sealed record WatchStatus(int Waiting, int Skipped, int Watches, int Unwatched, int Rescans, string? WatchProblem, IReadOnlyDictionary<ArenaName, ArenaProblem> Failing);
+/// <summary>What the watch loop last published for <c>status</c>; <paramref name="Config"/> is the configuration whose arenas it records.</summary>
+internal sealed record WatchStatus(int Waiting, int Skipped, int Watches, int Unwatched, int Rescans, string? WatchProblem, IReadOnlyDictionary<ArenaName, ArenaProblem> Failing, StoreConfig Config);
 
 /// <summary>
 /// The watcher service: runs the <see cref="WatchLoop"/> on a thread of its own. Starting

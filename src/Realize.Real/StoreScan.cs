@@ -44,8 +44,16 @@ public sealed class StoreScan
 
     private readonly List<(ArenaName Arena, string Path)> _settling = [];
 
-    /// <summary>The arenas whose last scan failed, and why (placeholder until the scanner contains failures per arena).</summary>
-    public IReadOnlyDictionary<ArenaName, Exception> Failed { get; } = new Dictionary<ArenaName, Exception>();
+    /// <summary>
+    /// The arenas that failed in the last <see cref="Scan(IReadOnlyList{ScanScope}, IProgress{long})"/> or <see cref="ScanAll"/>, and why: an
+    /// <see cref="ArenaUnavailableException"/> (a plain arena's directory or marker missing), or the
+    /// <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> that stopped its scan.
+    /// The other arenas were scanned and committed as usual; a failed arena recorded nothing the
+    /// scan did not see. Empty when every arena was scanned.
+    /// </summary>
+    public IReadOnlyDictionary<ArenaName, Exception> Failed => _failed;
+
+    private readonly Dictionary<ArenaName, Exception> _failed = [];
 
     /// <summary>The plain-directory arenas and their directories.</summary>
     public IReadOnlyDictionary<ArenaName, string> PlainRoots { get; }
@@ -69,6 +77,7 @@ public sealed class StoreScan
     private ScanSummary Scan(IReadOnlyList<ScanScope> scopes, IProgress<long>? progress, bool whole)
     {
         _settling.Clear();
+        _failed.Clear();
         var (summary, linked) = ScanOnce(scopes, progress, whole);
         // A file written through one of its hard links changed under its other names too, and
         // inotify told of one: examine the others (a few rounds: links of links are the same file).
@@ -93,12 +102,14 @@ public sealed class StoreScan
             overlay = _overlay.Scan(overlayScopes, progress);
             linked.AddRange(_overlay.LinkedElsewhere);
             _settling.AddRange(_overlay.Settling);
+            Note(_overlay.Failed);
         }
         if (plainScopes.Length > 0)
         {
             plain = _plain!.Scan(plainScopes, progress);
             linked.AddRange(_plain.LinkedElsewhere);
             _settling.AddRange(_plain.Settling);
+            Note(_plain.Failed);
         }
         var summary = overlay is not null && plain is not null ? overlay + plain
             : overlay ?? plain ?? new ScanSummary(0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero);
@@ -107,5 +118,13 @@ public sealed class StoreScan
             .Select(g => new ScanScope(g.Key, g.Select(l => l.Path).Distinct(StringComparer.Ordinal).ToArray()))
             .ToArray();
         return (summary, more);
+    }
+
+    private void Note(IReadOnlyDictionary<ArenaName, Exception> failed)
+    {
+        foreach (var (arena, why) in failed)
+        {
+            _failed.TryAdd(arena, why);
+        }
     }
 }

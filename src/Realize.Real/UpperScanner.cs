@@ -77,27 +77,17 @@ public sealed class UpperScanner
 
     private bool IsPlain => _plainRoots is not null;
 
-    // Plain arena -> the mount its directory was on when first scanned.
-    private readonly Dictionary<ArenaName, ulong> _plainMounts = [];
-
     /// <summary>
     /// Never "every file removed" because a disk is not mounted: a plain arena's directory must
-    /// exist, and stay on the mount it was first scanned on.
+    /// hold its marker (<see cref="ArenaMarker"/>), or the arena is not scanned.
     /// </summary>
     private void CheckPlainRoot(ArenaName arena)
     {
         string root = RootOf(arena);
-        if (Stat.TryLstat(root) is not { Kind: FileKind.Directory } || Stat.MountId(root) is not { } mount)
+        if (ArenaMarker.Ensure(root, arena, _index))
         {
-            throw new DirectoryNotFoundException(
-                $"the directory {root} of arena '{arena}' is missing or not a directory: mount it, or take the arena out of realize.toml; nothing was recorded for it");
+            Log.MarkerWritten(_logger, root, arena.Value);
         }
-        if (_plainMounts.TryGetValue(arena, out ulong first) && first != mount)
-        {
-            throw new DirectoryNotFoundException(
-                $"the directory {root} of arena '{arena}' is now on another mount (was its disk unmounted?): nothing was recorded for it; restart realize up once it is back");
-        }
-        _plainMounts[arena] = mount;
     }
 
     private string RootOf(ArenaName arena) => _plainRoots is null ? Path.Combine(_realDir, arena.Value) : _plainRoots[arena];
@@ -106,6 +96,11 @@ public sealed class UpperScanner
     /// <param name="progress">Told the number of files seen so far, now and then.</param>
     public ScanSummary Scan(IReadOnlyCollection<ArenaName> arenas, IProgress<long>? progress = null) =>
         Scan(arenas.Select(a => new ScanScope(a)).ToArray(), progress);
+
+    /// <summary>The arenas the last scan could not scan, and why; nothing was recorded for them that the scan did not see.</summary>
+    public IReadOnlyDictionary<ArenaName, Exception> Failed => _failed;
+
+    private readonly Dictionary<ArenaName, Exception> _failed = [];
 
     /// <summary>
     /// Other names of hard-linked files that the last partial scan found changed, outside what
@@ -165,13 +160,25 @@ public sealed class UpperScanner
         int lowerHashedBefore = _lower.Hashed;
         // Where something was renamed to first: its files may take the blobs of rows that the
         // scan of the other end (another arena) would remove.
+        _failed.Clear();
         foreach (var scope in scopes.OrderBy(s => s.Renamed is { Count: > 0 } ? 0 : 1))
         {
-            var scan = new ArenaScan(this, scope, totals, progress);
-            scan.Run();
+            try
+            {
+                var scan = new ArenaScan(this, scope, totals, progress);
+                scan.Run();
+            }
+            catch (Exception e) when (e is ArenaUnavailableException or IOException or UnauthorizedAccessException)
+            {
+                // That arena's alone (its directory gone, an I/O error, an unreadable subtree): the
+                // others are scanned. What its scan had committed is true; what it could not see
+                // was never compared, so it is never reported removed.
+                _failed[scope.Arena] = e;
+                Log.ArenaNotScanned(_logger, scope.Arena.Value, e.Message);
+            }
         }
         _index.SaveLowerBlobs();
-        return new ScanSummary(scopes.Count, totals.Files, totals.Added, totals.Updated, totals.Removed, totals.Skipped, outside, totals.Hashed + _lower.Hashed - lowerHashedBefore, clock.Elapsed);
+        return new ScanSummary(scopes.Select(s => s.Arena).Distinct().Count(a => !_failed.ContainsKey(a)), totals.Files, totals.Added, totals.Updated, totals.Removed, totals.Skipped, outside, totals.Hashed + _lower.Hashed - lowerHashedBefore, clock.Elapsed);
     }
 
     private int CountOutside(IReadOnlyCollection<ArenaName> arenas)
@@ -398,6 +405,11 @@ public sealed class UpperScanner
         /// </summary>
         private void RunBelow(string root)
         {
+            if (_owner.IsPlain && ArenaMarker.IsMarkerName(root))
+            {
+                // The arena's marker is this peer's, never shared.
+                return;
+            }
             // Its lower files may no longer show, or show again: always compared, as is the root itself.
             _baselineRoots.Add(root);
             _extra.Add(root);
@@ -502,6 +514,11 @@ public sealed class UpperScanner
                 {
                     _counts.Skipped++;
                     Log.InvalidName(_owner._logger, upperDir);
+                    continue;
+                }
+                if (_owner.IsPlain && mergedDir.Length == 0 && ArenaMarker.IsMarkerName(name))
+                {
+                    // The arena's marker is this peer's, never shared.
                     continue;
                 }
                 upperNames?.Add(name);

@@ -105,6 +105,21 @@ public sealed class IndexDb : SqliteDb
         return false;
     }
 
+    /// <summary>Up to <paramref name="limit"/> files of <paramref name="arena"/> whose content is in its own directory, with their size and mtime.</summary>
+    public List<(string Path, long Size, FileTime MTime)> SomeFiles(ArenaName arena, int limit)
+    {
+        var (command, p) = Prepared("SELECT path, size, mtime_ns FROM files WHERE arena = $arena AND source = 1 LIMIT $limit", "$arena", "$limit");
+        p[0].Value = arena.Value;
+        p[1].Value = limit;
+        using var reader = command.ExecuteReader();
+        var files = new List<(string, long, FileTime)>();
+        while (reader.Read())
+        {
+            files.Add((reader.GetString(0), reader.GetInt64(1), FileTime.FromTotalNanoseconds(reader.GetInt64(2))));
+        }
+        return files;
+    }
+
     /// <summary>
     /// The arena, path and blob of a row for a file of real/ with this inode, size, mtime and
     /// ctime (the same file under another name), or null.

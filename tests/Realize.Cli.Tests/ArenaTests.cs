@@ -129,8 +129,46 @@ public sealed class ArenaTests : IDisposable
         _store.Run("scan").AssertSucceeds();
         Directory.Move(photos, photos + ".unmounted");
 
-        Assert.Contains("is missing", _store.Run("scan").AssertFailsWithOneLine(), StringComparison.Ordinal);
+        var scan = _store.Run("scan");
 
+        Assert.Equal(1, scan.ExitCode);
+        Assert.Contains("is missing", scan.AssertOneErrorLineBesidesOutput(), StringComparison.Ordinal);
         Assert.Single(_store.Run("history", "photos", "--json").AssertSucceeds().Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void AddWithPath_WritesTheArenaMarker()
+    {
+        string photos = _store.Combine("photos");
+        Directory.CreateDirectory(photos);
+
+        _store.Run("arena", "add", "photos", "--path", photos).AssertSucceeds();
+
+        Assert.StartsWith("realize arena photos\n", File.ReadAllText(Path.Combine(photos, ".realize-arena")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_WithOneArenaWithoutItsMarker_SaysWhyOnStderr_ScansTheOthers_AndFails()
+    {
+        string photos = _store.Combine("photos");
+        string music = _store.Combine("music");
+        Directory.CreateDirectory(photos);
+        Directory.CreateDirectory(music);
+        File.WriteAllText(Path.Combine(photos, "cat.jpg"), "meow");
+        _store.Run("arena", "add", "photos", "--path", photos).AssertSucceeds();
+        _store.Run("arena", "add", "music", "--path", music).AssertSucceeds();
+        File.Delete(Path.Combine(photos, ".realize-arena"));
+        File.Delete(Path.Combine(photos, "cat.jpg"));
+        File.WriteAllText(Path.Combine(music, "tune.mp3"), "la");
+
+        var scan = _store.Run("scan");
+
+        Assert.Equal(1, scan.ExitCode);
+        Assert.Contains("scanned 1 arena, 1 file", scan.Output, StringComparison.Ordinal);
+        string line = scan.AssertOneErrorLineBesidesOutput();
+        Assert.Contains("'photos'", line, StringComparison.Ordinal);
+        Assert.Contains($"touch {Path.Combine(photos, ".realize-arena")}", line, StringComparison.Ordinal);
+        Assert.Contains("\"path\":\"tune.mp3\"", _store.Run("history", "music", "--json").AssertSucceeds(), StringComparison.Ordinal);
+        Assert.Equal("", _store.Run("history", "photos", "--json").AssertSucceeds());
     }
 }

@@ -25,6 +25,9 @@ internal sealed record CliResult(int ExitCode, string Output, string Error)
         return line;
     }
 
+    /// <summary>stderr is one line as <see cref="AssertOneErrorLine"/> says, whatever stdout holds; returns it.</summary>
+    public string AssertOneErrorLineBesidesOutput() => (this with { Output = "" }).AssertOneErrorLine();
+
     /// <summary>The run succeeded with nothing on stderr; returns stdout.</summary>
     public string AssertSucceeds()
     {

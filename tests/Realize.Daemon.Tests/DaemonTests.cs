@@ -134,7 +134,7 @@ public sealed class DaemonTests : IDisposable
     {
         string photos = _dir.Combine("photos");
         Directory.CreateDirectory(Path.Combine(photos, "sub"));
-        _store.SaveConfig(_store.Config with { Arenas = [.. _store.Config.Arenas, new ArenaConfig(ArenaName.Parse("photos"), photos)] });
+        _store.SaveConfig(_store.Config with { Arenas = [.. _store.Config.Arenas, PlainArenas.Marked("photos", photos)] });
         await StartAsync(new DaemonOptions { RescanInterval = TimeSpan.FromSeconds(1) });
         // Mounted after the daemon watched sub/: its watch is on the directory below the mount,
         // so inotify tells nothing of what is written in the new filesystem.

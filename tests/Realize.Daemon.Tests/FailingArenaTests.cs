@@ -21,13 +21,8 @@ public sealed class FailingArenaTests : IDisposable
         _music = _dir.Combine("music");
         _store = Store.Create(_dir.Combine("store"), new StoreConfig
         {
-            Arenas = [new ArenaConfig(ArenaName.Parse("photos"), _photos), new ArenaConfig(ArenaName.Parse("music"), _music)],
+            Arenas = [PlainArenas.Marked("photos", _photos), PlainArenas.Marked("music", _music)],
         });
-        foreach (string directory in new[] { _photos, _music })
-        {
-            Directory.CreateDirectory(directory);
-            ArenaDirectories.Mark(_store, directory);
-        }
         File.WriteAllText(Path.Combine(_photos, "cat.jpg"), "meow");
         File.WriteAllText(Path.Combine(_music, "song.ogg"), "la");
     }

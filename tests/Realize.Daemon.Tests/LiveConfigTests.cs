@@ -17,9 +17,7 @@ public sealed class LiveConfigTests : IDisposable
     {
         Root.Require();
         _music = _dir.Combine("music");
-        Directory.CreateDirectory(_music);
-        _store = Store.Create(_dir.Combine("store"), new StoreConfig { Arenas = [new ArenaConfig(ArenaName.Parse("music"), _music)] });
-        ArenaDirectories.Mark(_store, _music);
+        _store = Store.Create(_dir.Combine("store"), new StoreConfig { Arenas = [PlainArenas.Marked("music", _music)] });
     }
 
     [Fact]
@@ -72,10 +70,9 @@ public sealed class LiveConfigTests : IDisposable
 
         // Fixed: applied at once.
         string photos = _dir.Combine("photos");
-        Directory.CreateDirectory(photos);
-        ArenaDirectories.Mark(_store, photos);
+        var arena = PlainArenas.Marked("photos", photos);
         File.WriteAllText(Path.Combine(photos, "cat.jpg"), "meow");
-        _store.SaveConfig(_store.Config with { Arenas = [.. _store.Config.Arenas, new ArenaConfig(ArenaName.Parse("photos"), photos)] });
+        _store.SaveConfig(_store.Config with { Arenas = [.. _store.Config.Arenas, arena] });
         await Poll.UntilAsync(() => Paths().Contains("photos/cat.jpg"), s_deadline, () => $"the fixed file applies; log:\n{daemon.Logs}");
     }
 

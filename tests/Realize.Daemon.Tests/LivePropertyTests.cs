@@ -73,7 +73,7 @@ public sealed class LivePropertyTests : IDisposable
         {
             Mount = View,
             Lower = _dir.Combine("lower"),
-            Arenas = [.. s_viewArenas.Select(a => new ArenaConfig(ArenaName.Parse(a))), new ArenaConfig(ArenaName.Parse(s_plainArena), PlainDir)],
+            Arenas = [.. s_viewArenas.Select(a => new ArenaConfig(ArenaName.Parse(a))), PlainArenas.Marked(s_plainArena, PlainDir)],
         });
         int settle = s_settleMs[random.Next(s_settleMs.Length)];
         var clock = Stopwatch.StartNew();

@@ -38,7 +38,7 @@ public sealed class LiveTests : IDisposable
         {
             Mount = _dir.Combine("view"),
             Lower = _dir.Combine("lower"),
-            Arenas = [new ArenaConfig(s_docs), new ArenaConfig(s_photos, Photos(""))],
+            Arenas = [new ArenaConfig(s_docs), PlainArenas.Marked(s_photos, Photos(""))],
         });
     }
 

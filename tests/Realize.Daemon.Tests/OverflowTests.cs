@@ -45,7 +45,7 @@ public sealed class OverflowTests : IDisposable
         {
             Mount = _dir.Combine("view"),
             Lower = _dir.Combine("lower"),
-            Arenas = [new ArenaConfig(ArenaName.Parse("docs")), new ArenaConfig(ArenaName.Parse("photos"), _dir.Combine("photos"))],
+            Arenas = [new ArenaConfig(ArenaName.Parse("docs")), PlainArenas.Marked("photos", _dir.Combine("photos"))],
         });
         string saved = File.ReadAllText(QueueLimitFile).Trim();
         try

@@ -47,7 +47,7 @@ public sealed class StormTests : IDisposable
         Directory.CreateDirectory(_dir.Combine("photos"));
         var store = Store.Create(_dir.Combine("store"), new StoreConfig
         {
-            Arenas = [new ArenaConfig(ArenaName.Parse("photos"), _dir.Combine("photos"))],
+            Arenas = [PlainArenas.Marked("photos", _dir.Combine("photos"))],
         });
         await StormAsync(store, ArenaName.Parse("photos"), _dir.Combine("photos"), dirs: 300, filesPerDir: 100);
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging.Abstractions;
 using Realize.Core;
 using Realize.Linux;
 using Realize.Storage;
@@ -22,18 +21,21 @@ public sealed class UnmountedDiskTests : IDisposable
         Directory.CreateDirectory(_photos);
         Shell.Check("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", _photos);
         File.WriteAllText(Path.Combine(_photos, "cat.jpg"), "meow");
-        _store = Store.Create(_dir.Combine("store"), new StoreConfig { Arenas = [new ArenaConfig(ArenaName.Parse("photos"), _photos)] });
+        _store = Store.Create(_dir.Combine("store"), new StoreConfig { Arenas = [PlainArenas.Marked("photos", _photos)] });
     }
 
     [Fact]
     public async Task DiskUnmounted_UnderARunningDaemon_RecordsNoRemoval_AndShowsTheError()
     {
-        var daemon = Task.Run(() => Daemon.RunAsync(_store, new DaemonOptions(), NullLoggerFactory.Instance, _stop.Token));
+        using var logs = new RecordingLoggerFactory();
+        var daemon = Task.Run(() => Daemon.RunAsync(_store, new DaemonOptions(), logs, _stop.Token));
         await Until(() => History().Count == 1, daemon, "the catch-up scan records cat.jpg");
 
         Mounts.Unmount(_photos);
-        // The mount point is an empty directory now, as under a disk that failed to mount.
-        await Until(() => Status()?.LastErrors.Any(e => e.Contains("another mount", StringComparison.Ordinal)) == true, daemon, "status shows why photos is not scanned");
+        // The mount point is an empty directory now, as under a disk that failed to mount: its
+        // rescan finds no marker.
+        await Until(() => Status()?.Arenas.Single().Problem?.Contains("has no .realize-arena marker", StringComparison.Ordinal) == true, daemon, "status shows why photos is not scanned");
+        Assert.Equal("unavailable", Status()!.Arenas.Single().State);
 
         _stop.Cancel();
         await daemon;

@@ -29,7 +29,7 @@ public sealed class WatchLimitTests : IDisposable
         }
         _store = Store.Create(_dir.Combine("store"), new StoreConfig
         {
-            Arenas = [new ArenaConfig(ArenaName.Parse("photos"), _photos)],
+            Arenas = [PlainArenas.Marked("photos", _photos)],
         });
     }
 

@@ -19,7 +19,7 @@ public sealed class PlainArenaTests : IDisposable
         Directory.CreateDirectory(_dir.Combine("photos"));
         _store = Store.Create(_dir.Combine("store"), new StoreConfig
         {
-            Arenas = [new ArenaConfig(ArenaName.Parse("photos"), _dir.Combine("photos"))],
+            Arenas = [PlainArenas.Marked("photos", _dir.Combine("photos"))],
         });
         _index = _store.OpenIndex();
     }

@@ -55,7 +55,7 @@ public sealed class Household : IDisposable
             var store = Store.Create(dir.Combine(name, "store"), new StoreConfig
             {
                 Listen = listening ? $"127.0.0.1:{port}" : null,
-                Arenas = [new ArenaConfig(DocsArena, docs)],
+                Arenas = [PlainArenas.Marked(DocsArena, docs)],
             });
             created.Add(new Member(name, store, docs, listening ? new TcpProxy(new IPEndPoint(IPAddress.Loopback, port)) : null));
         }

@@ -165,7 +165,7 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
             Directory.CreateDirectory(phoneDocs);
             var phone = Realize.Storage.Store.Create(_dir.Combine("phone", "store"), new Realize.Core.StoreConfig
             {
-                Arenas = [new Realize.Core.ArenaConfig(Household.DocsArena, phoneDocs)],
+                Arenas = [PlainArenas.Marked(Household.DocsArena, phoneDocs)],
                 Peers = [new Realize.Core.PeerConfig("nas", nas.Store.LoadPeerId(), nas.Proxy!.Address)],
             });
             nas.Store.SaveConfig(nas.Store.Config with { Peers = [.. nas.Store.Config.Peers, new Realize.Core.PeerConfig("phone", phone.LoadPeerId())] });

@@ -1,5 +1,6 @@
 using Realize.Core;
 using Realize.Linux;
+using Realize.Real;
 using Realize.Storage;
 using Xunit;
 
@@ -8,7 +9,7 @@ namespace Realize.TestSupport;
 /// <summary>The regular files of a directory tree, as path -> blob; and history replay, lenient or strict.</summary>
 public static class Tree
 {
-    /// <summary>Every regular file under <paramref name="root"/> (symlinks and others ignored), relative with '/'.</summary>
+    /// <summary>Every regular file under <paramref name="root"/> (symlinks and others ignored, and a plain arena's marker), relative with '/'.</summary>
     public static SortedDictionary<string, BlobHash> Files(string root)
     {
         var files = new SortedDictionary<string, BlobHash>(StringComparer.Ordinal);
@@ -18,9 +19,10 @@ public static class Tree
         }
         foreach (string path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
         {
-            if (Stat.TryLstat(path) is { Kind: FileKind.Regular })
+            string relative = Path.GetRelativePath(root, path).Replace('\\', '/');
+            if (Stat.TryLstat(path) is { Kind: FileKind.Regular } && relative != ArenaMarker.FileName)
             {
-                files[Path.GetRelativePath(root, path).Replace('\\', '/')] = ContentHasher.HashFile(path);
+                files[relative] = ContentHasher.HashFile(path);
             }
         }
         return files;

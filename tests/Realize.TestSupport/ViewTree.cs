@@ -1,4 +1,5 @@
 using Realize.Linux;
+using Realize.Real;
 
 namespace Realize.TestSupport;
 
@@ -47,6 +48,11 @@ public sealed record ViewTree(List<string> Dirs, List<string> EmptyDirs, List<st
                 }
                 foreach (string? child in children)
                 {
+                    if (child == ArenaMarker.FileName && !path.Contains('/', StringComparison.Ordinal) && dirs == Dirs)
+                    {
+                        // A plain arena's marker: never shared, never touched by the operations.
+                        continue;
+                    }
                     Walk(root, path + "/" + child, dirs, files);
                 }
                 break;
