@@ -260,7 +260,10 @@ internal static class Commands
             {
                 throw new RealizeException("--settle-ms cannot be negative");
             }
+            // Under systemd the journal adds the time and wants the level as a <N> prefix.
+            bool journal = Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService();
             using var loggers = LoggerFactory.Create(builder => builder
+                .AddConsole(o => o.FormatterName = journal ? Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Systemd : Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Simple)
                 .AddSimpleConsole(o =>
                 {
                     o.SingleLine = true;
