@@ -295,7 +295,12 @@ internal static class Commands
                 output.WriteLine($"peer {peer.Name} ({(peer.Address ?? "blind")}): {state}");
                 foreach (var arena in peer.Arenas)
                 {
-                    output.WriteLine($"  arena {arena.Arena}: {arena.Pending} to send, acknowledged up to {arena.Acked}; received up to {arena.Received}");
+                    output.WriteLine($"  arena {arena.Arena}: {arena.Pending} to send, acknowledged up to {arena.Acked}"
+                        + $"{(arena.AckedAt is { } at ? $" (last {at:u})" : "")}; received up to {arena.Received}");
+                    if (arena.Lapsed)
+                    {
+                        output.WriteLine($"    behind for longer than history.keep_days: the history it lacks is no longer kept for it; it gets all of {arena.Arena} anew when it returns");
+                    }
                 }
                 if (peer.OnlyHere.Count > 0)
                 {

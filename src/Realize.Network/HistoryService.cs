@@ -28,6 +28,13 @@ public sealed record HistoryOptions
 
     /// <summary>How often history every peer has acknowledged is deleted (zero: never).</summary>
     public TimeSpan TrimInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a peer that has not acknowledged an arena's history holds its trimming back; past
+    /// it, the history it lacks is trimmed and it gets a reset when it returns. Null: realize.toml's
+    /// <c>history.keep_days</c>.
+    /// </summary>
+    public TimeSpan? KeepFor { get; init; }
 }
 
 /// <summary>
@@ -116,6 +123,7 @@ public sealed partial class HistoryService : IDisposable
                 tasks.Add(ConnectLoopAsync(state, Handshake.Send, stop));
             }
         }
+        EnsureCursors(_store.Config);
         if (_options.TrimInterval > TimeSpan.Zero && _peers.Count > 0)
         {
             tasks.Add(TrimLoopAsync(stop));
@@ -140,17 +148,23 @@ public sealed partial class HistoryService : IDisposable
     /// <summary>Every peer's state, for <c>status</c>; <paramref name="index"/> and <paramref name="unreal"/> are the caller's connections.</summary>
     public List<PeerStatus> Status(IndexDb index, UnrealDb unreal)
     {
-        bool blind = _store.Config.Listen is null;
+        var config = _store.Config;
+        bool blind = config.Listen is null;
+        var keep = KeepFor(config);
+        var now = DateTimeOffset.UtcNow;
         var statuses = new List<PeerStatus>();
         foreach (var state in _peers.Values)
         {
             var peer = state.Peer;
-            var arenas = _store.Config.ArenasSharedWith(peer.Name)
+            var arenas = config.ArenasSharedWith(peer.Name)
                 .Select(arena =>
                 {
-                    long acked = Math.Max(state.AckedIndex(arena) ?? 0, index.AckedIndex(peer.Id, arena));
+                    var cursor = index.Cursor(peer.Id, arena);
+                    long last = index.LastIndex(arena);
+                    long acked = Math.Max(state.AckedIndex(arena) ?? 0, cursor?.Acked ?? 0);
                     long received = Math.Max(state.ReceivedIndex(arena) ?? 0, unreal.ReceivedIndex(peer.Id, arena));
-                    return new PeerArenaStatus(arena.Value, acked, Math.Max(0, index.LastIndex(arena) - acked), received);
+                    bool lapsed = cursor is not null && IsLapsed(cursor with { Acked = acked }, last, now, keep);
+                    return new PeerArenaStatus(arena.Value, acked, Math.Max(0, last - acked), received, cursor?.AckedAt, lapsed);
                 })
                 .ToArray();
             bool sending = state.IsUp(send: true);
@@ -162,6 +176,22 @@ public sealed partial class HistoryService : IDisposable
                 sending, receiving, arenas, state.OnlyHere, state.OnlyThere, note));
         }
         return statuses;
+    }
+
+    /// <summary>The lag limit in force: the options' when a test sets it, else realize.toml's <c>history.keep_days</c>.</summary>
+    private TimeSpan KeepFor(StoreConfig config) => _options.KeepFor ?? TimeSpan.FromDays(config.HistoryKeepDays);
+
+    /// <summary>How often a connected receiver holding all of the history has its time written: well within the limit.</summary>
+    private TimeSpan RefreshEvery(StoreConfig config) => TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, KeepFor(config).Ticks / 4));
+
+    /// <summary>Whether a peer lacks some of the history and has been silent for longer than the limit: it no longer holds trimming back.</summary>
+    private static bool IsLapsed(PeerCursor cursor, long last, DateTimeOffset now, TimeSpan keep) => cursor.Acked < last && now - cursor.AckedAt > keep;
+
+    /// <summary>Gives every peer a dated cursor of each arena it shares: one never heard of counts its silence from now.</summary>
+    private void EnsureCursors(StoreConfig config)
+    {
+        using var index = _store.OpenIndex();
+        index.EnsureCursors(config.Peers.SelectMany(p => config.ArenasSharedWith(p.Name).Select(a => (p.Id, a))), DateTimeOffset.UtcNow);
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken stop)
@@ -367,7 +397,7 @@ public sealed partial class HistoryService : IDisposable
                 link.StartKeepAlive();
                 if (send)
                 {
-                    using var sender = new HistorySender(link, index!, _feed, _options, state);
+                    using var sender = new HistorySender(link, index!, _feed, _options, state, RefreshEvery(_store.Config));
                     await sender.RunAsync(shared, history, linkStop.Token);
                 }
                 else
@@ -419,23 +449,56 @@ public sealed partial class HistoryService : IDisposable
             try
             {
                 using var index = _store.OpenIndex();
-                foreach (var arena in _store.Config.Arenas)
-                {
-                    var sharers = _store.Config.Peers.Where(p => arena.IsSharedWith(p.Name)).ToArray();
-                    if (sharers.Length == 0)
-                    {
-                        continue;
-                    }
-                    long everyone = sharers.Min(p => index.AckedIndex(p.Id, arena.Name));
-                    if (everyone >= index.FirstIndex(arena.Name) && index.TrimHistory(arena.Name, everyone) is var trimmed and > 0)
-                    {
-                        LogTrimmed(_logger, arena.Name.Value, trimmed, everyone);
-                    }
-                }
+                Trim(index, _store.Config);
             }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
                 LogTrimFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    /// <summary>The peers the trimming passed by (lapsed), per arena, once logged: logged again only after they came back.</summary>
+    private readonly HashSet<(PeerId, ArenaName)> _passed = [];
+
+    /// <summary>
+    /// Deletes, of each arena, the history every peer sharing it has acknowledged, but for the
+    /// peers silent for longer than the limit: they hold nothing back, and get a reset when they return.
+    /// </summary>
+    private void Trim(IndexDb index, StoreConfig config)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var keep = KeepFor(config);
+        foreach (var arena in config.Arenas)
+        {
+            var sharers = config.Peers.Where(p => arena.IsSharedWith(p.Name)).ToArray();
+            if (sharers.Length == 0)
+            {
+                continue;
+            }
+            long last = index.LastIndex(arena.Name);
+            long through = last;
+            var lapsed = new List<(PeerConfig Peer, PeerCursor Cursor)>();
+            foreach (var peer in sharers)
+            {
+                // No cursor yet (configured a moment ago): it holds everything back, as if just heard of.
+                var cursor = index.Cursor(peer.Id, arena.Name) ?? new PeerCursor(0, now);
+                if (IsLapsed(cursor, last, now, keep))
+                {
+                    lapsed.Add((peer, cursor));
+                    continue;
+                }
+                _passed.Remove((peer.Id, arena.Name));
+                through = Math.Min(through, cursor.Acked);
+            }
+            if (through < index.FirstIndex(arena.Name) || index.TrimHistory(arena.Name, through) is not (var trimmed and > 0))
+            {
+                continue;
+            }
+            LogTrimmed(_logger, arena.Name.Value, trimmed, through);
+            foreach (var (peer, cursor) in lapsed.Where(l => l.Cursor.Acked < through && _passed.Add((l.Peer.Id, arena.Name))))
+            {
+                LogTrimmedPast(_logger, arena.Name.Value, peer.Name, cursor.AckedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture), keep.TotalDays);
             }
         }
     }
@@ -475,6 +538,9 @@ public sealed partial class HistoryService : IDisposable
 
     [LoggerMessage(109, LogLevel.Error, "unexpected error on a connection with {Peer}; please report it")]
     private static partial void LogUnexpected(ILogger logger, string peer, Exception exception);
+
+    [LoggerMessage(111, LogLevel.Information, "trimmed {Arena}'s history past {Peer}: it has not acknowledged it since {Since}, longer than history.keep_days ({Days} days); it gets a reset when it returns")]
+    private static partial void LogTrimmedPast(ILogger logger, string arena, string peer, string since, double days);
 
     [LoggerMessage(108, LogLevel.Warning, "trimming the history failed: {Reason}")]
     private static partial void LogTrimFailed(ILogger logger, string reason);

@@ -6,7 +6,9 @@ namespace Realize.Network;
 /// <param name="Acked">The last index of this peer's history the other acknowledged.</param>
 /// <param name="Pending">Notifications it has not acknowledged yet.</param>
 /// <param name="Received">The last index of its history applied here.</param>
-public sealed record PeerArenaStatus(string Arena, long Acked, long Pending, long Received);
+/// <param name="AckedAt">When it last acknowledged (or, connected, was seen holding all of it); null before its cursor exists.</param>
+/// <param name="Lapsed">It has been behind for longer than <c>history.keep_days</c>: the history it lacks is no longer kept for it, and it gets a reset when it returns.</param>
+public sealed record PeerArenaStatus(string Arena, long Acked, long Pending, long Received, DateTimeOffset? AckedAt = null, bool Lapsed = false);
 
 /// <summary>A member of the household as <c>realize status</c> shows it.</summary>
 /// <param name="Connected">Whether any connection with it is up.</param>
