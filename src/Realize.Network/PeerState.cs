@@ -33,13 +33,20 @@ public sealed record PeerStatus(
     string? Note);
 
 /// <summary>What the history service knows of one peer right now; shared by its connections and the status.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "the token source has no timer; its token outlives any point where disposing it would be safe")]
 public sealed class PeerState(PeerConfig peer)
 {
     private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _retired = new();
     private readonly Dictionary<string, (CancellationTokenSource Stop, int Generation)> _links = new(StringComparer.Ordinal);
     private int _generation;
 
     public PeerConfig Peer { get; } = peer;
+
+    /// <summary>Cancelled once the peer is removed from realize.toml or changed: its loops and links end at once.</summary>
+    internal CancellationToken Retired => _retired.Token;
+
+    internal void Retire() => _retired.Cancel();
 
     public DateTimeOffset Since { get; private set; } = DateTimeOffset.UtcNow;
 
