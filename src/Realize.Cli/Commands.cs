@@ -127,7 +127,22 @@ internal static class Commands
             }
             return 0;
         });
-        return new Command("arena", "Manage arenas") { add };
+        var removeName = new Argument<string>("NAME") { Description = "The arena to stop sharing" };
+        var remove = new Command("remove", "Stop sharing an arena. No file is deleted: its files stay in real/ (or in its directory), "
+            + "and its rows stay in index.db, so that adding it again continues where it stood (the next scan records what changed meanwhile)") { removeName };
+        remove.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            var arena = ParseArena(parsed.GetValue(removeName)!);
+            if (store.Config.FindArena(arena) is null)
+            {
+                throw new RealizeException($"no arena '{arena}' in {store.ConfigPath}: {OneOf("arenas", store.Config.Arenas.Select(a => a.Name.Value))}");
+            }
+            store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas.Where(a => a.Name != arena)] });
+            output.WriteLine($"arena '{arena}' removed: it is no longer shared; no file was deleted");
+            return 0;
+        });
+        return new Command("arena", "Manage arenas") { add, remove };
     }
 
     private static ArenaName ParseArena(string text) =>
@@ -176,8 +191,31 @@ internal static class Commands
             }
             return 0;
         });
-        return new Command("peer", "Manage the household") { add };
+        var removeName = new Argument<string>("NAME") { Description = "The peer to remove, by the name this store gave it" };
+        var remove = new Command("remove", "Remove a member of the household: it is refused from then on, and no longer named in the arenas' peer lists. "
+            + "What it sent stays in unreal.db, so that adding it again continues where it stood") { removeName };
+        remove.SetAction(parsed =>
+        {
+            var store = options.OpenStore(parsed);
+            string peerName = parsed.GetValue(removeName)!;
+            if (store.Config.FindPeer(peerName) is null)
+            {
+                throw new RealizeException($"no peer '{peerName}' in {store.ConfigPath}: {OneOf("peers", store.Config.Peers.Select(p => p.Name))}");
+            }
+            // An arena shared with it alone is then shared with nobody, not with everyone (no list).
+            var arenas = store.Config.Arenas
+                .Select(a => a.SharedWith?.Contains(peerName, StringComparer.Ordinal) == true ? a with { SharedWith = [.. a.SharedWith.Where(n => n != peerName)] } : a)
+                .ToArray();
+            store.SaveConfig(store.Config with { Peers = [.. store.Config.Peers.Where(p => p.Name != peerName)], Arenas = arenas });
+            output.WriteLine($"peer '{peerName}' removed: it is refused from now on");
+            return 0;
+        });
+        return new Command("peer", "Manage the household") { add, remove };
     }
+
+    /// <summary>What to do when a name given is not one of <paramref name="names"/>: "give one of its arenas: a, b", or that there are none.</summary>
+    private static string OneOf(string what, IEnumerable<string> names) =>
+        names.ToArray() is { Length: > 0 } known ? $"give one of its {what}: {string.Join(", ", known)}" : $"it has no {what}, so there is nothing to remove";
 
     /// <summary><paramref name="used"/> when one of the two directories lies at or below the other, else null.</summary>
     private static string? Overlapping(string directory, string? used)
@@ -320,7 +358,12 @@ internal static class Commands
                 output.WriteLine($"peer {peer.Name} ({(peer.Address ?? "blind")}): {state}");
                 foreach (var arena in peer.Arenas)
                 {
-                    output.WriteLine($"  arena {arena.Arena}: {arena.Pending} to send, acknowledged up to {arena.Acked}; received up to {arena.Received}");
+                    output.WriteLine($"  arena {arena.Arena}: {arena.Pending} to send, acknowledged up to {arena.Acked}"
+                        + $"{(arena.AckedAt is { } at ? $" (last {at:u})" : "")}; received up to {arena.Received}");
+                    if (arena.Lapsed)
+                    {
+                        output.WriteLine($"    behind for longer than history.keep_days: the history it lacks is no longer kept for it; it gets all of {arena.Arena} anew when it returns");
+                    }
                 }
                 if (peer.OnlyHere.Count > 0)
                 {

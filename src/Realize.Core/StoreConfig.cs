@@ -42,6 +42,18 @@ public sealed record StoreConfig
     /// <summary>The other members of the household, in the order they were added.</summary>
     public IReadOnlyList<PeerConfig> Peers { get; init; } = [];
 
+    /// <summary>How many days <c>history.keep_days</c> gives when realize.toml does not say.</summary>
+    public const int DefaultHistoryKeepDays = 30;
+
+    /// <summary>The most <c>history.keep_days</c> may say: a hundred years is "always".</summary>
+    public const int MaxHistoryKeepDays = 36500;
+
+    /// <summary>
+    /// <c>[history] keep_days</c>: a peer that has not acknowledged an arena's history for this many
+    /// days no longer holds its trimming back (it gets a reset when it returns).
+    /// </summary>
+    public int HistoryKeepDays { get; init; } = DefaultHistoryKeepDays;
+
     /// <summary>Finds an arena by name.</summary>
     public ArenaConfig? FindArena(ArenaName name) => Arenas.FirstOrDefault(a => a.Name == name);
 
@@ -195,6 +207,7 @@ public sealed record StoreConfig
         }
         return new StoreConfig
         {
+            HistoryKeepDays = HistoryKeepDaysOf(table, toml),
             Mount = OptionalAbsolutePath(table, "mount", "mount"),
             Lower = OptionalAbsolutePath(table, "lower", "lower"),
             Listen = OptionalAddress(table, "listen", "listen"),
@@ -220,6 +233,10 @@ public sealed record StoreConfig
         {
             text.Append(CultureInfo.InvariantCulture, $"listen = {Quote(Listen)}\n");
         }
+        if (HistoryKeepDays != DefaultHistoryKeepDays)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n[history]\nkeep_days = {HistoryKeepDays}\n");
+        }
         foreach (var arena in Arenas)
         {
             text.Append(CultureInfo.InvariantCulture, $"\n[arenas.{Quote(arena.Name.Value)}]\n");
@@ -241,6 +258,36 @@ public sealed record StoreConfig
             }
         }
         return text.ToString();
+    }
+
+    private static int HistoryKeepDaysOf(TomlTable table, string toml)
+    {
+        if (!table.TryGetValue("history", out object? historyValue))
+        {
+            return DefaultHistoryKeepDays;
+        }
+        if (historyValue is not TomlTable history)
+        {
+            throw new FormatException("realize.toml: 'history' must be a [history] section");
+        }
+        if (!history.TryGetValue("keep_days", out object? value))
+        {
+            return DefaultHistoryKeepDays;
+        }
+        if (value is long days and >= 1 and <= MaxHistoryKeepDays)
+        {
+            return (int)days;
+        }
+        // The line as written, so that the user finds it: TOML allows the key in several forms.
+        int line = Array.FindIndex(toml.Split('\n'), l => !l.TrimStart().StartsWith('#') && l.Contains("keep_days", StringComparison.Ordinal)) + 1;
+        string written = value switch
+        {
+            string text => $"\"{text}\"",
+            bool flag => flag ? "true" : "false",
+            IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+            _ => "a table or a list",
+        };
+        throw new FormatException($"realize.toml: {(line > 0 ? $"line {line}: " : "")}'history.keep_days = {written}': give a whole number of days from 1 to {MaxHistoryKeepDays} (the default is {DefaultHistoryKeepDays})");
     }
 
     private static string? OptionalAddress(TomlTable table, string key, string what)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Realize.Core;
 using Realize.Linux;
+using Realize.Network;
 using Realize.Storage;
 
 namespace Realize.Daemon;
@@ -13,7 +14,7 @@ namespace Realize.Daemon;
 /// running configuration stays), then handed to the watcher and the history service. Where the
 /// view is mounted and where this peer listens are only read at start.
 /// </summary>
-internal sealed class ConfigWatcher(Store store, DaemonOptions options, WatcherService watcher, DaemonErrors errors, ILogger<ConfigWatcher> logger)
+internal sealed class ConfigWatcher(Store store, DaemonOptions options, WatcherService watcher, HistoryService history, DaemonErrors errors, ILogger<ConfigWatcher> logger)
     : BackgroundService
 {
     // The configuration last handed to the services: what a change is measured against.
@@ -74,7 +75,7 @@ internal sealed class ConfigWatcher(Store store, DaemonOptions options, WatcherS
         _applied = config;
         store.UseConfig(config);
         watcher.Reconfigure(config);
-        // HISTORY-RECONFIGURE
+        history.Reconfigure(config);
         Log.ConfigApplied(logger, change);
     }
 

@@ -16,6 +16,7 @@ internal sealed class HistorySender : IDisposable
     private readonly HistoryFeed _feed;
     private readonly HistoryOptions _options;
     private readonly PeerState _state;
+    private readonly TimeSpan _refreshEvery;
     private readonly Dictionary<ArenaName, ArenaCursor> _arenas = [];
     private readonly AsyncSignal _wake = new();
     private GarbageBound _garbage = GarbageBound.StartForProcess();
@@ -25,12 +26,15 @@ internal sealed class HistorySender : IDisposable
         public long Sent = position;
         public long Acked = position;
         public long Persisted = -1;
+        public long PersistedAt;
         public bool ResetNeeded;
         public readonly Queue<long> InFlight = new();
     }
 
-    public HistorySender(Link link, IndexDb index, HistoryFeed feed, HistoryOptions options, PeerState state)
+    /// <param name="refreshEvery">How often the time of a receiver that holds all of the history is written again: it is not lagging.</param>
+    public HistorySender(Link link, IndexDb index, HistoryFeed feed, HistoryOptions options, PeerState state, TimeSpan refreshEvery)
     {
+        _refreshEvery = refreshEvery;
         _link = link;
         _index = index;
         _feed = feed;
@@ -87,7 +91,7 @@ internal sealed class HistorySender : IDisposable
             _feed.Unsubscribe(_wake);
             // Whatever ended the loop, the acknowledgement reader must end too, or this waits forever.
             await linked.CancelAsync();
-            Persist();
+            Persist(ending: true);
             try
             {
                 await acks;
@@ -218,16 +222,23 @@ internal sealed class HistorySender : IDisposable
 
     public void Dispose() => _wake.Dispose();
 
-    /// <summary>Writes the acknowledged cursors that moved: not at each acknowledgement, which would cost an fsync each.</summary>
-    private void Persist()
+    /// <summary>
+    /// Writes the acknowledged cursors that moved (not at each acknowledgement, which would cost an
+    /// fsync each), with the time; and, now and then and as the link ends, the time of a receiver
+    /// that holds all of the history: it has nothing to acknowledge, yet it is not lagging.
+    /// </summary>
+    private void Persist(bool ending = false)
     {
+        long now = Environment.TickCount64;
         foreach (var (arena, cursor) in _arenas)
         {
             long acked = Interlocked.Read(ref cursor.Acked);
-            if (acked != cursor.Persisted)
+            bool moved = acked != cursor.Persisted;
+            if (moved || ((ending || now - cursor.PersistedAt >= _refreshEvery.TotalMilliseconds) && acked == _index.LastIndex(arena)))
             {
-                _index.SetAckedIndex(_link.Peer.Id, arena, acked);
+                _index.SetAckedIndex(_link.Peer.Id, arena, acked, DateTimeOffset.UtcNow);
                 cursor.Persisted = acked;
+                cursor.PersistedAt = now;
             }
         }
     }

@@ -28,13 +28,21 @@ public sealed record HistoryOptions
 
     /// <summary>How often history every peer has acknowledged is deleted (zero: never).</summary>
     public TimeSpan TrimInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a peer that has not acknowledged an arena's history holds its trimming back; past
+    /// it, the history it lacks is trimmed and it gets a reset when it returns. Null: realize.toml's
+    /// <c>history.keep_days</c>.
+    /// </summary>
+    public TimeSpan? KeepFor { get; init; }
 }
 
 /// <summary>
 /// HistoryService (DESIGN.md "HistoryService and the wire"): listens when this peer has an
 /// address, connects to the peers that have one (HRCV to receive their history; HSND to send
 /// ours when this peer is blind), sends and receives over those links, reconnects after any
-/// interruption, and trims history every peer has acknowledged.
+/// interruption, and trims history every peer has acknowledged. <see cref="Reconfigure"/> applies a
+/// changed realize.toml while it runs.
 /// </summary>
 public sealed partial class HistoryService : IDisposable
 {
@@ -43,7 +51,14 @@ public sealed partial class HistoryService : IDisposable
     private readonly HistoryFeed _feed;
     private readonly HistoryOptions _options;
     private readonly ILogger _logger;
-    private readonly Dictionary<PeerId, PeerState> _peers;
+    private readonly bool _listens;
+    // Guards the changes of the configuration and of the peers, and the loops started for them.
+    private readonly Lock _gate = new();
+    // Replaced, never changed: a reader takes the one in force as it is, without the lock.
+    private volatile StoreConfig _config;
+    private volatile Dictionary<PeerId, PeerState> _peers;
+    private CancellationToken? _running;
+    private readonly List<Task> _loops = [];
     private Socket? _listener;
     private readonly SemaphoreSlim _handshakes = new(32, 32);
     private readonly List<Task> _serving = [];
@@ -55,6 +70,8 @@ public sealed partial class HistoryService : IDisposable
         _feed = feed;
         _options = options;
         _logger = logger;
+        _config = store.Config;
+        _listens = store.Config.Listen is not null;
         _peers = store.Config.Peers.ToDictionary(p => p.Id, p => new PeerState(p));
     }
 
@@ -64,7 +81,7 @@ public sealed partial class HistoryService : IDisposable
     /// <summary>Binds the listening socket, so that a taken port stops the start with a clear error.</summary>
     public void Start()
     {
-        if (_store.Config.Listen is not { } listen)
+        if (_config.Listen is not { } listen)
         {
             return;
         }
@@ -97,26 +114,21 @@ public sealed partial class HistoryService : IDisposable
     /// <summary>Runs until <paramref name="stop"/>: accepts, connects, sends, receives, trims.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        var tasks = new List<Task>();
+        var tasks = new List<Task> { Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default) };
         if (_listener is not null)
         {
             tasks.Add(AcceptLoopAsync(_listener, stop));
         }
-        bool blind = _store.Config.Listen is null;
-        foreach (var state in _peers.Values)
+        EnsureCursors(_config);
+        lock (_gate)
         {
-            if (state.Peer.Address is null)
+            _running = stop;
+            foreach (var state in _peers.Values)
             {
-                continue;
-            }
-            tasks.Add(ConnectLoopAsync(state, Handshake.Receive, stop));
-            if (blind)
-            {
-                // A listening peer never calls a blind one: this one brings its history over.
-                tasks.Add(ConnectLoopAsync(state, Handshake.Send, stop));
+                StartLoops(state, stop);
             }
         }
-        if (_options.TrimInterval > TimeSpan.Zero && _peers.Count > 0)
+        if (_options.TrimInterval > TimeSpan.Zero)
         {
             tasks.Add(TrimLoopAsync(stop));
         }
@@ -127,30 +139,119 @@ public sealed partial class HistoryService : IDisposable
         finally
         {
             _listener?.Dispose();
-            Task[] serving;
+            Task[] running;
+            lock (_gate)
+            {
+                // A change from now on starts nothing: the loops started are all awaited here.
+                _running = null;
+                running = [.. _loops];
+            }
             lock (_serving)
             {
-                serving = [.. _serving];
+                running = [.. running, .. _serving];
             }
-            // The incoming connections end with the same stop; none may outlive the identity they use.
-            await Task.WhenAll(serving);
+            // The connections end with the same stop; none may outlive the identity they use.
+            await Task.WhenAll(running);
+        }
+    }
+
+    /// <summary>Starts the connectors of one peer (under the lock): to a peer with an address, HRCV; and HSND when this peer is blind.</summary>
+    private void StartLoops(PeerState state, CancellationToken stop)
+    {
+        if (state.Peer.Address is null)
+        {
+            return;
+        }
+        _loops.RemoveAll(t => t.IsCompleted);
+        _loops.Add(ConnectLoopAsync(state, Handshake.Receive, stop));
+        if (!_listens)
+        {
+            // A listening peer never calls a blind one: this one brings its history over.
+            _loops.Add(ConnectLoopAsync(state, Handshake.Send, stop));
+        }
+    }
+
+    /// <summary>
+    /// Applies a changed realize.toml (already validated) to the running service: new peers are
+    /// accepted, and connected when they listen; removed peers are refused from now on and their
+    /// links closed at once; a peer whose address, name or shared arenas changed starts its links
+    /// over (the arenas are agreed anew). <c>listen</c> is bound once: a change of it waits for a
+    /// restart. Safe to call from any thread, at any time, also before <see cref="RunAsync"/>.
+    /// </summary>
+    public void Reconfigure(StoreConfig config)
+    {
+        var changes = new List<string>();
+        lock (_gate)
+        {
+            var old = _config;
+            var current = _peers;
+            var peers = new Dictionary<PeerId, PeerState>();
+            foreach (var peer in config.Peers)
+            {
+                bool same = current.TryGetValue(peer.Id, out var state) && state.Peer == peer
+                    && old.ArenasSharedWith(peer.Name).ToHashSet().SetEquals(config.ArenasSharedWith(peer.Name));
+                peers[peer.Id] = same ? state! : new PeerState(peer);
+                if (!same)
+                {
+                    changes.Add(state is null ? $"added {peer.Name}" : $"{peer.Name} changed");
+                }
+            }
+            var retired = current.Values.Where(s => peers.GetValueOrDefault(s.Peer.Id) != s).ToArray();
+            changes.AddRange(retired.Where(s => !peers.ContainsKey(s.Peer.Id)).Select(s => $"removed {s.Peer.Name}"));
+            // The new configuration first: a link that starts from now on reads it.
+            _config = config;
+            _peers = peers;
+            foreach (var state in retired)
+            {
+                state.Retire();
+            }
+            if (_running is { } stop)
+            {
+                foreach (var state in peers.Values.Where(s => !current.ContainsValue(s)))
+                {
+                    StartLoops(state, stop);
+                }
+            }
+            if (config.Listen != old.Listen)
+            {
+                LogListenChanged(_logger, config.Listen ?? "(none)", old.Listen ?? "(none)");
+            }
+        }
+        if (changes.Count > 0)
+        {
+            LogReconfigured(_logger, string.Join(", ", changes));
+        }
+        try
+        {
+            EnsureCursors(config);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            // The trimming treats a missing cursor as one just made; the next change or start writes it.
+            LogTrimFailed(_logger, e.Message);
         }
     }
 
     /// <summary>Every peer's state, for <c>status</c>; <paramref name="index"/> and <paramref name="unreal"/> are the caller's connections.</summary>
     public List<PeerStatus> Status(IndexDb index, UnrealDb unreal)
     {
-        bool blind = _store.Config.Listen is null;
+        var config = _config;
+        bool blind = !_listens;
+        var keep = KeepFor(config);
+        var now = DateTimeOffset.UtcNow;
         var statuses = new List<PeerStatus>();
         foreach (var state in _peers.Values)
         {
             var peer = state.Peer;
-            var arenas = _store.Config.ArenasSharedWith(peer.Name)
+            var arenas = config.ArenasSharedWith(peer.Name)
                 .Select(arena =>
                 {
-                    long acked = Math.Max(state.AckedIndex(arena) ?? 0, index.AckedIndex(peer.Id, arena));
+                    var cursor = index.Cursor(peer.Id, arena);
+                    long last = index.LastIndex(arena);
+                    long acked = Math.Max(state.AckedIndex(arena) ?? 0, cursor?.Acked ?? 0);
                     long received = Math.Max(state.ReceivedIndex(arena) ?? 0, unreal.ReceivedIndex(peer.Id, arena));
-                    return new PeerArenaStatus(arena.Value, acked, Math.Max(0, index.LastIndex(arena) - acked), received);
+                    bool lapsed = cursor is not null && IsLapsed(cursor with { Acked = acked }, last, now, keep);
+                    return new PeerArenaStatus(arena.Value, acked, Math.Max(0, last - acked), received, cursor?.AckedAt, lapsed);
                 })
                 .ToArray();
             bool sending = state.IsUp(send: true);
@@ -162,6 +263,22 @@ public sealed partial class HistoryService : IDisposable
                 sending, receiving, arenas, state.OnlyHere, state.OnlyThere, note));
         }
         return statuses;
+    }
+
+    /// <summary>The lag limit in force: the options' when a test sets it, else realize.toml's <c>history.keep_days</c>.</summary>
+    private TimeSpan KeepFor(StoreConfig config) => _options.KeepFor ?? TimeSpan.FromDays(config.HistoryKeepDays);
+
+    /// <summary>How often a connected receiver holding all of the history has its time written: well within the limit.</summary>
+    private TimeSpan RefreshEvery(StoreConfig config) => TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, KeepFor(config).Ticks / 4));
+
+    /// <summary>Whether a peer lacks some of the history and has been silent for longer than the limit: it no longer holds trimming back.</summary>
+    private static bool IsLapsed(PeerCursor cursor, long last, DateTimeOffset now, TimeSpan keep) => cursor.Acked < last && now - cursor.AckedAt > keep;
+
+    /// <summary>Gives every peer a dated cursor of each arena it shares: one never heard of counts its silence from now.</summary>
+    private void EnsureCursors(StoreConfig config)
+    {
+        using var index = _store.OpenIndex();
+        index.EnsureCursors(config.Peers.SelectMany(p => config.ArenasSharedWith(p.Name).Select(a => (p.Id, a))), DateTimeOffset.UtcNow);
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken stop)
@@ -211,9 +328,11 @@ public sealed partial class HistoryService : IDisposable
     private async Task ServeAsync(Socket socket, CancellationToken stop)
     {
         Handshake.Accepted accepted;
+        PeerState? state = null;
         try
         {
-            accepted = await Handshake.AcceptAsync(socket, id => _peers.GetValueOrDefault(id)?.Peer, _identity, _options.Link, stop);
+            // The state the peer was let in with: when it is retired meanwhile, its link ends at once.
+            accepted = await Handshake.AcceptAsync(socket, id => (state = _peers.GetValueOrDefault(id))?.Peer, _identity, _options.Link, stop);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -244,7 +363,7 @@ public sealed partial class HistoryService : IDisposable
         try
         {
             // The connector's tag says what it wants: HRCV asks this peer to send.
-            await RunLinkAsync(link, _peers[link.Peer.Id], send: link.Tag == Handshake.Receive, stop);
+            await RunLinkAsync(link, state!, send: link.Tag == Handshake.Receive, stop);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -270,9 +389,13 @@ public sealed partial class HistoryService : IDisposable
         }
     }
 
-    private async Task ConnectLoopAsync(PeerState state, string tag, CancellationToken stop)
+    private async Task ConnectLoopAsync(PeerState state, string tag, CancellationToken serviceStop)
     {
         var peer = state.Peer;
+        // Until the service stops, or this peer is removed or changed.
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(serviceStop, state.Retired);
+        var stop = both.Token;
+        await Task.Yield();
         using var wake = new AsyncSignal();
         _feed.Subscribe(wake);
         try
@@ -333,13 +456,13 @@ public sealed partial class HistoryService : IDisposable
     private bool HasPending(PeerConfig peer)
     {
         using var index = _store.OpenIndex();
-        return _store.Config.ArenasSharedWith(peer.Name).Any(arena => index.LastIndex(arena) > index.AckedIndex(peer.Id, arena));
+        return _config.ArenasSharedWith(peer.Name).Any(arena => index.LastIndex(arena) > index.AckedIndex(peer.Id, arena));
     }
 
     /// <summary>Runs an established link to its end: arena agreement, then sending or receiving. Never throws but for <paramref name="stop"/>.</summary>
     private async Task RunLinkAsync(Link link, PeerState state, bool send, CancellationToken stop)
     {
-        using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(stop, state.Retired);
         // Registered once the arenas are agreed: status never shows a link whose agreement it does not know.
         int generation = 0;
         string? error = null;
@@ -347,7 +470,7 @@ public sealed partial class HistoryService : IDisposable
         {
             await using (link)
             {
-                var ours = _store.Config.ArenasSharedWith(link.Peer.Name).ToArray();
+                var ours = _config.ArenasSharedWith(link.Peer.Name).ToArray();
                 using var index = send ? _store.OpenIndex() : null;
                 using var unreal = send ? null : _store.OpenUnreal();
                 long history = index?.HistoryId ?? 0;
@@ -367,7 +490,7 @@ public sealed partial class HistoryService : IDisposable
                 link.StartKeepAlive();
                 if (send)
                 {
-                    using var sender = new HistorySender(link, index!, _feed, _options, state);
+                    using var sender = new HistorySender(link, index!, _feed, _options, state, RefreshEvery(_config));
                     await sender.RunAsync(shared, history, linkStop.Token);
                 }
                 else
@@ -419,23 +542,56 @@ public sealed partial class HistoryService : IDisposable
             try
             {
                 using var index = _store.OpenIndex();
-                foreach (var arena in _store.Config.Arenas)
-                {
-                    var sharers = _store.Config.Peers.Where(p => arena.IsSharedWith(p.Name)).ToArray();
-                    if (sharers.Length == 0)
-                    {
-                        continue;
-                    }
-                    long everyone = sharers.Min(p => index.AckedIndex(p.Id, arena.Name));
-                    if (everyone >= index.FirstIndex(arena.Name) && index.TrimHistory(arena.Name, everyone) is var trimmed and > 0)
-                    {
-                        LogTrimmed(_logger, arena.Name.Value, trimmed, everyone);
-                    }
-                }
+                Trim(index, _config);
             }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
                 LogTrimFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    /// <summary>The peers the trimming passed by (lapsed), per arena, once logged: logged again only after they came back.</summary>
+    private readonly HashSet<(PeerId, ArenaName)> _passed = [];
+
+    /// <summary>
+    /// Deletes, of each arena, the history every peer sharing it has acknowledged, but for the
+    /// peers silent for longer than the limit: they hold nothing back, and get a reset when they return.
+    /// </summary>
+    private void Trim(IndexDb index, StoreConfig config)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var keep = KeepFor(config);
+        foreach (var arena in config.Arenas)
+        {
+            var sharers = config.Peers.Where(p => arena.IsSharedWith(p.Name)).ToArray();
+            if (sharers.Length == 0)
+            {
+                continue;
+            }
+            long last = index.LastIndex(arena.Name);
+            long through = last;
+            var lapsed = new List<(PeerConfig Peer, PeerCursor Cursor)>();
+            foreach (var peer in sharers)
+            {
+                // No cursor yet (configured a moment ago): it holds everything back, as if just heard of.
+                var cursor = index.Cursor(peer.Id, arena.Name) ?? new PeerCursor(0, now);
+                if (IsLapsed(cursor, last, now, keep))
+                {
+                    lapsed.Add((peer, cursor));
+                    continue;
+                }
+                _passed.Remove((peer.Id, arena.Name));
+                through = Math.Min(through, cursor.Acked);
+            }
+            if (through < index.FirstIndex(arena.Name) || index.TrimHistory(arena.Name, through) is not (var trimmed and > 0))
+            {
+                continue;
+            }
+            LogTrimmed(_logger, arena.Name.Value, trimmed, through);
+            foreach (var (peer, cursor) in lapsed.Where(l => l.Cursor.Acked < through && _passed.Add((l.Peer.Id, arena.Name))))
+            {
+                LogTrimmedPast(_logger, arena.Name.Value, peer.Name, cursor.AckedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture), keep.TotalDays);
             }
         }
     }
@@ -475,6 +631,15 @@ public sealed partial class HistoryService : IDisposable
 
     [LoggerMessage(109, LogLevel.Error, "unexpected error on a connection with {Peer}; please report it")]
     private static partial void LogUnexpected(ILogger logger, string peer, Exception exception);
+
+    [LoggerMessage(111, LogLevel.Information, "trimmed {Arena}'s history past {Peer}: it has not acknowledged it since {Since}, longer than history.keep_days ({Days} days); it gets a reset when it returns")]
+    private static partial void LogTrimmedPast(ILogger logger, string arena, string peer, string since, double days);
+
+    [LoggerMessage(112, LogLevel.Information, "realize.toml changed: {Changes}")]
+    private static partial void LogReconfigured(ILogger logger, string changes);
+
+    [LoggerMessage(113, LogLevel.Warning, "realize.toml says listen = {Listen}, this daemon listens on {Old}: restart realize up for it to take effect")]
+    private static partial void LogListenChanged(ILogger logger, string listen, string old);
 
     [LoggerMessage(108, LogLevel.Warning, "trimming the history failed: {Reason}")]
     private static partial void LogTrimFailed(ILogger logger, string reason);

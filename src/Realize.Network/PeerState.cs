@@ -6,7 +6,9 @@ namespace Realize.Network;
 /// <param name="Acked">The last index of this peer's history the other acknowledged.</param>
 /// <param name="Pending">Notifications it has not acknowledged yet.</param>
 /// <param name="Received">The last index of its history applied here.</param>
-public sealed record PeerArenaStatus(string Arena, long Acked, long Pending, long Received);
+/// <param name="AckedAt">When it last acknowledged (or, connected, was seen holding all of it); null before its cursor exists.</param>
+/// <param name="Lapsed">It has been behind for longer than <c>history.keep_days</c>: the history it lacks is no longer kept for it, and it gets a reset when it returns.</param>
+public sealed record PeerArenaStatus(string Arena, long Acked, long Pending, long Received, DateTimeOffset? AckedAt = null, bool Lapsed = false);
 
 /// <summary>A member of the household as <c>realize status</c> shows it.</summary>
 /// <param name="Connected">Whether any connection with it is up.</param>
@@ -31,13 +33,20 @@ public sealed record PeerStatus(
     string? Note);
 
 /// <summary>What the history service knows of one peer right now; shared by its connections and the status.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "the token source has no timer; its token outlives any point where disposing it would be safe")]
 public sealed class PeerState(PeerConfig peer)
 {
     private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _retired = new();
     private readonly Dictionary<string, (CancellationTokenSource Stop, int Generation)> _links = new(StringComparer.Ordinal);
     private int _generation;
 
     public PeerConfig Peer { get; } = peer;
+
+    /// <summary>Cancelled once the peer is removed from realize.toml or changed: its loops and links end at once.</summary>
+    internal CancellationToken Retired => _retired.Token;
+
+    internal void Retire() => _retired.Cancel();
 
     public DateTimeOffset Since { get; private set; } = DateTimeOffset.UtcNow;
 

@@ -29,6 +29,9 @@ public sealed record PendingNotification(NotificationType Type, RelPath Path, Bl
 /// <summary>A change to the <c>files</c> table; a null <see cref="Row"/> deletes the row.</summary>
 public sealed record RowChange(string Path, IndexedFile? Row);
 
+/// <summary>What a peer last acknowledged of an arena's history (<c>peer_cursors</c>), and when.</summary>
+public sealed record PeerCursor(long Acked, DateTimeOffset AckedAt);
+
 /// <summary>The hash of a lower file as it was when hashed.</summary>
 public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash Blob);
 
@@ -38,7 +41,7 @@ public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash 
 /// </summary>
 public sealed class IndexDb : SqliteDb
 {
-    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql", "003_peer_cursors.sql", "004_history_id.sql"];
+    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql", "003_peer_cursors.sql", "004_history_id.sql", "005_peer_cursor_time.sql"];
     private readonly Dictionary<string, LowerBlob> _pendingLowerBlobs = new(StringComparer.Ordinal);
 
     private IndexDb(string path)
@@ -406,25 +409,56 @@ public sealed class IndexDb : SqliteDb
     }
 
     /// <summary>The index of <paramref name="arena"/>'s history that <paramref name="peer"/> last acknowledged, 0 when none.</summary>
-    public long AckedIndex(PeerId peer, ArenaName arena)
+    public long AckedIndex(PeerId peer, ArenaName arena) => Cursor(peer, arena)?.Acked ?? 0;
+
+    /// <summary>What <paramref name="peer"/> last acknowledged of <paramref name="arena"/>'s history, and when; null when it has no cursor yet.</summary>
+    public PeerCursor? Cursor(PeerId peer, ArenaName arena)
     {
-        var (command, p) = Prepared("SELECT acked FROM peer_cursors WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
+        var (command, p) = Prepared("SELECT acked, acked_at_ms FROM peer_cursors WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
         p[0].Value = peer.ToString();
         p[1].Value = arena.Value;
-        return command.ExecuteScalar() is long acked ? acked : 0;
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new PeerCursor(reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))) : null;
     }
 
-    /// <summary>Records that <paramref name="peer"/> durably applied <paramref name="arena"/>'s history up to <paramref name="acked"/>.</summary>
-    public void SetAckedIndex(PeerId peer, ArenaName arena, long acked)
+    /// <summary>
+    /// Records that <paramref name="peer"/> durably applied <paramref name="arena"/>'s history up to
+    /// <paramref name="acked"/>, as it said (or was seen to hold) at <paramref name="at"/>.
+    /// </summary>
+    public void SetAckedIndex(PeerId peer, ArenaName arena, long acked, DateTimeOffset at)
     {
         InTransaction(() =>
         {
-            var (command, p) = Prepared("INSERT INTO peer_cursors (peer, arena, acked) VALUES ($peer, $arena, $acked) ON CONFLICT (peer, arena) DO UPDATE SET acked = excluded.acked",
-                "$peer", "$arena", "$acked");
+            var (command, p) = Prepared("INSERT INTO peer_cursors (peer, arena, acked, acked_at_ms) VALUES ($peer, $arena, $acked, $at) "
+                + "ON CONFLICT (peer, arena) DO UPDATE SET acked = excluded.acked, acked_at_ms = excluded.acked_at_ms",
+                "$peer", "$arena", "$acked", "$at");
             p[0].Value = peer.ToString();
             p[1].Value = arena.Value;
             p[2].Value = acked;
+            p[3].Value = at.ToUnixTimeMilliseconds();
             return command.ExecuteNonQuery();
+        });
+    }
+
+    /// <summary>
+    /// Gives each (peer, arena) that has no cursor one at index 0, dated <paramref name="now"/>: a peer
+    /// never heard of counts its silence from when it was configured to share the arena.
+    /// </summary>
+    public void EnsureCursors(IEnumerable<(PeerId Peer, ArenaName Arena)> pairs, DateTimeOffset now)
+    {
+        InTransaction(() =>
+        {
+            var (command, p) = Prepared("INSERT INTO peer_cursors (peer, arena, acked, acked_at_ms) VALUES ($peer, $arena, 0, $at) ON CONFLICT (peer, arena) DO NOTHING",
+                "$peer", "$arena", "$at");
+            p[2].Value = now.ToUnixTimeMilliseconds();
+            int added = 0;
+            foreach (var (peer, arena) in pairs)
+            {
+                p[0].Value = peer.ToString();
+                p[1].Value = arena.Value;
+                added += command.ExecuteNonQuery();
+            }
+            return added;
         });
     }
 

@@ -285,6 +285,10 @@ public abstract class SqliteDb : IDisposable
         }
         InTransaction(() =>
         {
+            // Read again under the write lock: another connection opening the file for the first
+            // time at the same moment may have migrated it meanwhile.
+            using var again = Command("PRAGMA user_version");
+            current = (long)again.ExecuteScalar()!;
             foreach (string migration in migrations.Skip((int)current))
             {
                 Execute(ReadSchema(migration));

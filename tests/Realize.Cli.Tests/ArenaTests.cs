@@ -171,4 +171,85 @@ public sealed class ArenaTests : IDisposable
         Assert.Contains("\"path\":\"tune.mp3\"", _store.Run("history", "music", "--json").AssertSucceeds(), StringComparison.Ordinal);
         Assert.Equal("", _store.Run("history", "photos", "--json").AssertSucceeds());
     }
+
+    [Fact]
+    public void ArenaRemove_StopsDeclaringIt_AndKeepsTheOthers()
+    {
+        _store.Run("arena", "add", "photos").AssertSucceeds();
+        _store.Run("arena", "add", "docs").AssertSucceeds();
+        _store.Run("arena", "add", "music").AssertSucceeds();
+
+        string output = _store.Run("arena", "remove", "docs").AssertSucceeds();
+
+        Assert.Equal("arena 'docs' removed: it is no longer shared; no file was deleted\n", output);
+        Assert.Equal(["photos", "music"], Store.Open(_store.StoreDir).Config.Arenas.Select(a => a.Name.Value));
+    }
+
+    [Fact]
+    public void ArenaRemove_DeletesNoFile_OfItsDirectoryOrOfReal()
+    {
+        string photos = _store.Combine("photos");
+        Directory.CreateDirectory(Path.Combine(photos, "holidays"));
+        File.WriteAllText(Path.Combine(photos, "holidays", "cat.jpg"), "meow");
+        _store.Run("arena", "add", "photos", "--path", photos).AssertSucceeds();
+        _store.Run("arena", "add", "docs").AssertSucceeds();
+        string real = Path.Combine(_store.StoreDir, "real", "docs");
+        Directory.CreateDirectory(real);
+        File.WriteAllText(Path.Combine(real, "notes.txt"), "kept");
+        _store.Run("scan").AssertSucceeds();
+
+        _store.Run("arena", "remove", "photos").AssertSucceeds();
+        _store.Run("arena", "remove", "docs").AssertSucceeds();
+
+        Assert.Empty(Store.Open(_store.StoreDir).Config.Arenas);
+        Assert.Equal("meow", File.ReadAllText(Path.Combine(photos, "holidays", "cat.jpg")));
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(real, "notes.txt")));
+    }
+
+    [Fact]
+    public void ArenaRemove_ThenAddAgain_ContinuesItsHistory_RecordingOnlyWhatChanged()
+    {
+        string photos = _store.Combine("photos");
+        Directory.CreateDirectory(photos);
+        File.WriteAllText(Path.Combine(photos, "cat.jpg"), "meow");
+        _store.Run("arena", "add", "photos", "--path", photos).AssertSucceeds();
+        _store.Run("scan").AssertSucceeds();
+
+        _store.Run("arena", "remove", "photos").AssertSucceeds();
+        File.WriteAllText(Path.Combine(photos, "dog.jpg"), "woof");
+        _store.Run("arena", "add", "photos", "--path", photos).AssertSucceeds();
+        _store.Run("scan").AssertSucceeds();
+
+        string[] lines = _store.Run("history", "photos", "--json").AssertSucceeds().Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("\"index\":1,", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"path\":\"cat.jpg\"", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"index\":2,", lines[1], StringComparison.Ordinal);
+        Assert.Contains("\"path\":\"dog.jpg\"", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ArenaRemove_OfAnUnknownName_FailsWithOneLine_NamingTheArenas_AndChangesNothing()
+    {
+        _store.Run("arena", "add", "photos").AssertSucceeds();
+        _store.Run("arena", "add", "docs").AssertSucceeds();
+        byte[] before = ConfigBytes();
+
+        string line = _store.Run("arena", "remove", "music").AssertFailsWithOneLine();
+
+        Assert.Contains("no arena 'music'", line, StringComparison.Ordinal);
+        Assert.Contains("give one of its arenas: photos, docs", line, StringComparison.Ordinal);
+        Assert.Equal(before, ConfigBytes());
+    }
+
+    [Theory]
+    [InlineData("docs", "no arena 'docs'", "it has no arenas")]
+    [InlineData("a/b", "not a valid arena name", "")]
+    public void ArenaRemove_WithoutSuchAnArena_FailsWithOneLine(string name, string reason, string more)
+    {
+        string line = _store.Run("arena", "remove", name).AssertFailsWithOneLine();
+
+        Assert.Contains(reason, line, StringComparison.Ordinal);
+        Assert.Contains(more, line, StringComparison.Ordinal);
+    }
 }

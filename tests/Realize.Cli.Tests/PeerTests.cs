@@ -199,4 +199,76 @@ public sealed class PeerTests : IDisposable
 
         Assert.False(Directory.Exists(empty.StoreDir));
     }
+
+    [Fact]
+    public void PeerRemove_RemovesThePeer_AndKeepsTheOthersAndTheRestOfTheConfig()
+    {
+        _store.Run("arena", "add", "docs").AssertSucceeds();
+        _store.Run("peer", "add", "nas", s_nas.ToString(), "--address", "nas.local:7800").AssertSucceeds();
+        _store.Run("peer", "add", "laptop", s_laptop.ToString()).AssertSucceeds();
+
+        string output = _store.Run("peer", "remove", "nas").AssertSucceeds();
+
+        Assert.Equal("peer 'nas' removed: it is refused from now on\n", output);
+        var config = Config();
+        Assert.Equal([new PeerConfig("laptop", s_laptop)], config.Peers);
+        Assert.Equal(["docs"], config.Arenas.Select(a => a.Name.Value));
+        Assert.Null(config.Arenas[0].SharedWith);
+    }
+
+    [Fact]
+    public void PeerRemove_TakesItOutOfTheArenasPeerLists_AndAnArenaSharedWithItAloneIsSharedWithNobody()
+    {
+        _store.Run("peer", "add", "nas", s_nas.ToString()).AssertSucceeds();
+        _store.Run("peer", "add", "laptop", s_laptop.ToString()).AssertSucceeds();
+        var store = Store.Open(_store.StoreDir);
+        store.SaveConfig(store.Config with
+        {
+            Arenas = [new ArenaConfig(ArenaName.Parse("docs"), SharedWith: ["nas", "laptop"]), new ArenaConfig(ArenaName.Parse("photos"), SharedWith: ["nas"])],
+        });
+
+        _store.Run("peer", "remove", "nas").AssertSucceeds();
+
+        var config = Config();
+        Assert.Equal(["laptop"], config.Arenas[0].SharedWith!);
+        Assert.NotNull(config.Arenas[1].SharedWith);
+        Assert.Empty(config.Arenas[1].SharedWith!);
+        Assert.False(config.Arenas[1].IsSharedWith("laptop"));
+    }
+
+    [Fact]
+    public void PeerRemove_ThenAdd_TakesTheNameAndTheIdAgain()
+    {
+        _store.Run("peer", "add", "nas", s_nas.ToString()).AssertSucceeds();
+        _store.Run("peer", "remove", "nas").AssertSucceeds();
+
+        _store.Run("peer", "add", "nas", s_nas.ToString(), "--address", "nas.local:7800").AssertSucceeds();
+
+        Assert.Equal([new PeerConfig("nas", s_nas, "nas.local:7800")], Config().Peers);
+    }
+
+    [Fact]
+    public void PeerRemove_OfAnUnknownName_FailsWithOneLine_NamingThePeers_AndChangesNothing()
+    {
+        _store.Run("peer", "add", "nas", s_nas.ToString()).AssertSucceeds();
+        _store.Run("peer", "add", "laptop", s_laptop.ToString()).AssertSucceeds();
+        byte[] before = ConfigBytes();
+
+        string line = _store.Run("peer", "remove", "NAS").AssertFailsWithOneLine();
+
+        Assert.Contains("no peer 'NAS'", line, StringComparison.Ordinal);
+        Assert.Contains("give one of its peers: nas, laptop", line, StringComparison.Ordinal);
+        Assert.Equal(before, ConfigBytes());
+    }
+
+    [Fact]
+    public void PeerRemove_WithoutPeers_FailsWithOneLine_SayingThereAreNone()
+    {
+        byte[] before = ConfigBytes();
+
+        string line = _store.Run("peer", "remove", "nas").AssertFailsWithOneLine();
+
+        Assert.Contains("it has no peers", line, StringComparison.Ordinal);
+        Assert.Equal(before, ConfigBytes());
+    }
 }

@@ -497,4 +497,47 @@ public sealed class StoreConfigTests
         Assert.Contains("a peer name", error, StringComparison.Ordinal);
         Assert.DoesNotContain("arena", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_WithoutAHistorySection_Keeps30Days()
+    {
+        Assert.Equal(30, StoreConfig.Parse("").HistoryKeepDays);
+        Assert.Equal(30, StoreConfig.Parse("[history]\n").HistoryKeepDays);
+    }
+
+    [Theory]
+    [InlineData("[history]\nkeep_days = 7\n", 7)]
+    [InlineData("history.keep_days = 1\n", 1)]
+    [InlineData("history = { keep_days = 36500 }\n", 36500)]
+    public void Parse_ReadsHistoryKeepDays(string toml, int days) =>
+        Assert.Equal(days, StoreConfig.Parse(toml).HistoryKeepDays);
+
+    [Fact]
+    public void ToToml_ThenParse_RoundTripsHistoryKeepDays_AndLeavesTheDefaultUnwritten()
+    {
+        var config = new StoreConfig { HistoryKeepDays = 90 };
+
+        Assert.Equal(90, StoreConfig.Parse(config.ToToml()).HistoryKeepDays);
+        Assert.DoesNotContain("history", new StoreConfig().ToToml(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0", "0")]
+    [InlineData("-3", "-3")]
+    [InlineData("36501", "36501")]
+    [InlineData("1.5", "1.5")]
+    [InlineData("\"30\"", "\"30\"")]
+    [InlineData("true", "true")]
+    [InlineData("[30]", "a table or a list")]
+    public void Parse_RejectsABadHistoryKeepDays_NamingTheLineAndTheValue(string value, string written)
+    {
+        string message = AssertRejected($"# keep_days in a comment is not the line\nmount = \"/m\"\n\n[history]\nkeep_days = {value}\n");
+
+        Assert.StartsWith($"realize.toml: line 5: 'history.keep_days = {written}'", message, StringComparison.Ordinal);
+        Assert.Contains("whole number of days from 1 to 36500", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_RejectsAHistoryThatIsNotASection() =>
+        AssertRejected("history = 30\n", "'history'", "[history]");
 }

@@ -394,7 +394,7 @@ public sealed class IndexDbTests : IDisposable
 
         using var db = IndexDb.Open(DbPath);
 
-        Assert.Equal("4", Query("PRAGMA user_version"));
+        Assert.Equal("5", Query("PRAGMA user_version"));
         Assert.True(db.HistoryId > 0);
         Assert.Equal("files_inode", Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_inode'"));
         Assert.Equal("peer_cursors", Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'peer_cursors'"));
@@ -462,15 +462,50 @@ public sealed class IndexDbTests : IDisposable
         var laptop = PeerId.FromSubjectPublicKeyInfo([2]);
         using (var db = IndexDb.Open(DbPath))
         {
-            db.SetAckedIndex(nas, s_docs, 5);
-            db.SetAckedIndex(nas, s_docs, 7);
-            db.SetAckedIndex(laptop, s_photos, 2);
+            db.SetAckedIndex(nas, s_docs, 5, s_noon);
+            db.SetAckedIndex(nas, s_docs, 7, s_noon.AddSeconds(1.5));
+            db.SetAckedIndex(laptop, s_photos, 2, s_noon);
         }
 
         using var reopened = IndexDb.Open(DbPath);
         Assert.Equal(7, reopened.AckedIndex(nas, s_docs));
+        Assert.Equal(new PeerCursor(7, s_noon.AddSeconds(1.5)), reopened.Cursor(nas, s_docs));
         Assert.Equal(0, reopened.AckedIndex(nas, s_photos));
+        Assert.Null(reopened.Cursor(nas, s_photos));
         Assert.Equal(2, reopened.AckedIndex(laptop, s_photos));
+    }
+
+    private static readonly DateTimeOffset s_noon = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void EnsureCursors_DatesOnlyTheMissingOnes_AtIndexZero()
+    {
+        var nas = PeerId.FromSubjectPublicKeyInfo([1]);
+        var laptop = PeerId.FromSubjectPublicKeyInfo([2]);
+        using var db = IndexDb.Open(DbPath);
+        db.SetAckedIndex(nas, s_docs, 5, s_noon);
+
+        db.EnsureCursors([(nas, s_docs), (nas, s_photos), (laptop, s_docs)], s_noon.AddDays(3));
+
+        Assert.Equal(new PeerCursor(5, s_noon), db.Cursor(nas, s_docs));
+        Assert.Equal(new PeerCursor(0, s_noon.AddDays(3)), db.Cursor(nas, s_photos));
+        Assert.Equal(new PeerCursor(0, s_noon.AddDays(3)), db.Cursor(laptop, s_docs));
+    }
+
+    [Fact]
+    public void OpeningAVersion4Index_DatesTheExistingPeerCursorsNow()
+    {
+        var nas = PeerId.FromSubjectPublicKeyInfo([1]);
+        IndexDb.Open(DbPath).Dispose();
+        Query($"ALTER TABLE peer_cursors DROP COLUMN acked_at_ms; INSERT INTO peer_cursors (peer, arena, acked) VALUES ('{nas}', 'docs', 9); PRAGMA user_version = 4;");
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+
+        using var db = IndexDb.Open(DbPath);
+
+        Assert.Equal("5", Query("PRAGMA user_version"));
+        var cursor = db.Cursor(nas, s_docs)!;
+        Assert.Equal(9, cursor.Acked);
+        Assert.InRange(cursor.AckedAt, before, DateTimeOffset.UtcNow.AddSeconds(1));
     }
 
     [Fact]

@@ -30,6 +30,23 @@ public sealed class UnrealDbTests : IDisposable
     private static string[] Paths(UnrealDb db, PeerId? peer = null) => db.ListFiles(s_docs, peer).Select(f => f.Path.Value).ToArray();
 
     [Fact]
+    public async Task Open_OfANewFile_FromSeveralConnectionsAtOnce_MigratesItOnce()
+    {
+        // A receiver and the status opening unreal.db for the first time at the same moment.
+        for (int round = 0; round < 30; round++)
+        {
+            string path = _dir.Combine($"race{round}.db");
+            using var start = new Barrier(8);
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                using var db = UnrealDb.Open(path);
+                return db.ReceivedIndex(s_nas, s_docs);
+            })));
+        }
+    }
+
+    [Fact]
     public void Apply_SetsRowsAndTheCursor_AndARemovalHidesTheFile()
     {
         using var db = UnrealDb.Open(DbPath);

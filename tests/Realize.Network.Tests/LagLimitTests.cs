@@ -1,0 +1,63 @@
+using Realize.TestSupport;
+
+namespace Realize.Network.Tests;
+
+/// <summary>history.keep_days: a peer that stays away stops holding the history back once the limit passes, and is reset when it returns.</summary>
+public sealed class LagLimitTests : IDisposable
+{
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(30);
+    private readonly TempDir _dir = new("lag");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task APeerThatStaysAway_NoLongerHoldsTrimmingBack_OnceTheLimitPasses_AndGetsAResetWhenItReturns()
+    {
+        var keep = TimeSpan.FromSeconds(5);
+        await using var nas = Member.Listening(_dir, "nas");
+        await using var laptop = Member.Blind(_dir, "laptop");
+        await using var phone = Member.Blind(_dir, "phone");
+        nas.Configure(laptop, phone);
+        laptop.Configure(nas);
+        phone.Configure(nas);
+        nas.Start(Member.Fast with { KeepFor = keep, TrimInterval = TimeSpan.FromMilliseconds(100) });
+        laptop.Start();
+        phone.Start();
+        nas.Write(("a.txt", "one"), ("b.txt", "two"));
+        await Poll.UntilAsync(() => nas.CursorOf(laptop)?.Acked == 2 && nas.CursorOf(phone)?.Acked == 2, s_deadline, () => "both peers acknowledge the first two entries");
+
+        // The phone goes away holding all of it; its silence counts from when it left.
+        await phone.StopAsync();
+        await Poll.UntilAsync(() => !nas.StatusOf(phone).Connected, s_deadline, () => "the nas sees the phone gone");
+        var left = nas.CursorOf(phone)!.AckedAt;
+        nas.Write(("a.txt", "one, edited"), ("c.txt", "three"));
+        nas.Remove("b.txt");
+        await Poll.UntilAsync(() => nas.CursorOf(laptop)?.Acked == 5, s_deadline, () => "the laptop acknowledges the rest");
+        // What both have is trimmed; what the phone lacks is kept while it is within the limit.
+        await Poll.UntilAsync(() => nas.FirstIndex() == 3, s_deadline, () => $"the entries both peers hold are trimmed (first kept: {nas.FirstIndex()})");
+        int checks = 0;
+        while (DateTimeOffset.UtcNow < left + keep - TimeSpan.FromSeconds(1))
+        {
+            Assert.Equal(3, nas.FirstIndex());
+            checks++;
+            await Task.Delay(Poll.Interval);
+        }
+        Assert.True(checks > 0, "the history was checked before the limit passed");
+        var within = nas.StatusOf(phone).Arenas.Single();
+        Assert.Equal((2L, 3L, false), (within.Acked, within.Pending, within.Lapsed));
+
+        await Poll.UntilAsync(() => nas.FirstIndex() == 6, s_deadline, () => $"the history is trimmed past the phone once the limit passed (first kept: {nas.FirstIndex()})");
+        Assert.True(DateTimeOffset.UtcNow - left >= keep, "not before the limit");
+        var lapsed = nas.StatusOf(phone).Arenas.Single();
+        Assert.Equal((2L, 3L, true, (DateTimeOffset?)left), (lapsed.Acked, lapsed.Pending, lapsed.Lapsed, lapsed.AckedAt));
+        Assert.Contains(nas.Logs.Lines, l => l.Message.Contains("past phone", StringComparison.Ordinal));
+
+        // Back: b.txt's removal is trimmed away, so only a reset can leave it out.
+        Assert.Contains("b.txt", phone.FilesOf(nas).Keys);
+        phone.Start();
+        await Poll.UntilAsync(() => phone.ReceivedIndex(nas) == 5, s_deadline, () => $"the phone catches up (received {phone.ReceivedIndex(nas)})");
+        Assert.Equal(nas.OwnFiles(), phone.FilesOf(nas));
+        Assert.Equal(["a.txt", "c.txt"], phone.FilesOf(nas).Keys.Order(StringComparer.Ordinal));
+        await Poll.UntilAsync(() => !nas.StatusOf(phone).Arenas.Single().Lapsed, s_deadline, () => "the phone is no longer shown as lapsed");
+    }
+}
