@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Realize.Core;
+using Realize.Harness;
 using Realize.Linux;
 using Realize.Storage;
 using Realize.TestSupport;
@@ -24,7 +25,6 @@ public sealed class CrashTests : IDisposable
 {
     private const int DefaultFirstSeed = 1;
     private const int DefaultRuns = 5;
-    private const int Exdev = 18;
 
     private static readonly string[] s_arenas = ["docs", "media"];
 
@@ -142,7 +142,7 @@ public sealed class CrashTests : IDisposable
     private async Task StartAsync(Random random, Store store, bool waitForStatus)
     {
         string settle = s_settleMs[random.Next(s_settleMs.Length)].ToString(CultureInfo.InvariantCulture);
-        _daemon = DaemonProcess.Start(store, "--settle-ms", settle);
+        _daemon = DaemonProcess.Start(RealizeCommand.Executable, store, ["--settle-ms", settle]);
         _daemonLogs.AppendLine(CultureInfo.InvariantCulture, $"--- pid {_daemon.Pid}, realize up --settle-ms {settle}");
         if (waitForStatus)
         {
@@ -240,7 +240,7 @@ public sealed class CrashTests : IDisposable
             op.Apply(View);
             _log.Add(op.ToString());
         }
-        catch (LinuxException e) when (e.Errno == Exdev)
+        catch (LinuxException e) when (e.Errno == Errno.EXDEV)
         {
             _log.Add($"{op}   [skipped: EXDEV]");
         }

@@ -1,4 +1,5 @@
 using Realize.Daemon;
+using Realize.Harness;
 using Realize.Network;
 using Realize.TestSupport;
 using Xunit.Abstractions;
@@ -104,7 +105,7 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
         {
             foreach (var member in household.Members)
             {
-                daemons[member.Name] = DaemonProcess.Start(member.Store, "--settle-ms", "50");
+                daemons[member.Name] = DaemonProcess.Start(RealizeCommand.Executable, member.Store, ["--settle-ms", "50"]);
             }
             for (int round = 0; round < 6; round++)
             {
@@ -119,7 +120,7 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
                 daemons[victim.Name].Kill();
                 daemons[victim.Name].Dispose();
                 RandomChanges.Make(random, victim.Docs, random.Next(0, 5));
-                daemons[victim.Name] = DaemonProcess.Start(victim.Store, "--settle-ms", "50");
+                daemons[victim.Name] = DaemonProcess.Start(RealizeCommand.Executable, victim.Store, ["--settle-ms", "50"]);
             }
             foreach (var daemon in daemons.Values)
             {
