@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using Realize.Core;
 
 namespace Realize.Bench;
 
@@ -395,7 +396,7 @@ internal static partial class DaemonBench
         foreach (var arena in daemon.Store.Config.Arenas)
         {
             string root = arena.PlainPath ?? Path.Combine(daemon.Store.Config.Mount!, arena.Name.Value);
-            if (full.StartsWith(root + "/", StringComparison.Ordinal))
+            if (RelPaths.IsBelow(full, root))
             {
                 return full[(root.Length + 1)..];
             }

@@ -83,26 +83,13 @@ public sealed class IndexDb : SqliteDb
                     garbage.Check();
                 }
                 string path = reader.GetString(0);
-                if (whole || IsAtOrBelowOne(path, ranges))
+                if (whole || RelPaths.IsAtOrBelowAny(path, ranges))
                 {
                     rows[path] = ReadRow(reader);
                 }
             }
         }
         return rows;
-    }
-
-    /// <summary>True when <paramref name="path"/> is one of <paramref name="roots"/> or below one (not merely a sibling with the same start).</summary>
-    private static bool IsAtOrBelowOne(string path, HashSet<string> roots)
-    {
-        for (int end = path.Length; end > 0; end = path.LastIndexOf('/', end - 1))
-        {
-            if (roots.Contains(path[..end]))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>

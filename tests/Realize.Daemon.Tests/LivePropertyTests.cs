@@ -64,7 +64,7 @@ public sealed class LivePropertyTests : IDisposable
         lower.Build(_dir.Combine("lower"));
         // Files already there when the daemon starts: its catch-up scan adds them.
         var plain = new LowerSpec(ViewOpGenerator.RandomLower(random, [s_plainArena]).Entries
-            .Where(e => e.Path == s_plainArena || e.Path.StartsWith(s_plainArena + "/", StringComparison.Ordinal)).ToArray());
+            .Where(e => RelPaths.IsAtOrBelow(e.Path, s_plainArena)).ToArray());
         Directory.CreateDirectory(PlainDir);
         plain.Build(PlainParent);
         var store = Store.Create(_dir.Combine("store"), new StoreConfig

@@ -1,3 +1,4 @@
+using Realize.Core;
 using Realize.Linux;
 
 namespace Realize.TestSupport;
@@ -47,7 +48,7 @@ public sealed record ViewTree(List<string> Dirs, List<string> EmptyDirs, List<st
                 }
                 foreach (string? child in children)
                 {
-                    Walk(root, path + "/" + child, dirs, files);
+                    Walk(root, RelPaths.Join(path, child!), dirs, files);
                 }
                 break;
             case FileKind.Regular:
