@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Realize.Core;
 using Realize.Daemon;
 using Realize.Harness;
 using Realize.Linux;

@@ -5,7 +5,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Realize.Core;
-using Realize.Storage;
 
 namespace Realize.Network;
 
