@@ -197,16 +197,8 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
     /// <summary>The realize command as a user runs it; its standard output, or a failure with what it said.</summary>
     private static string RunRealize(params string[] args)
     {
-        var start = new System.Diagnostics.ProcessStartInfo(RealizeCommand.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in (string[])[RealizeCommand.Dll, .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"realize {string.Join(' ', args)} exited with {process.ExitCode}: {error.Result}");
-        return output;
+        var result = Shell.Run(RealizeCommand.Dotnet, [RealizeCommand.Dll, .. args]);
+        Assert.True(result.ExitCode == 0, $"realize {string.Join(' ', args)} exited with {result.ExitCode}: {result.Error}");
+        return result.Output;
     }
 }
