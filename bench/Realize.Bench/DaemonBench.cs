@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using Realize.Core;
 
 namespace Realize.Bench;
 
 /// <summary>
-/// Targets 4 to 6: the daemon, <c>realize up</c>, run as a child process (<see cref="DaemonProcess"/>)
+/// Targets 4 to 6: the daemon, <c>realize up</c>, run as a child process (<see cref="BenchDaemon"/>)
 /// from the CLI built beside this program. The layout of DIR is <c>lower/</c> (the overlay's lower
 /// layer, empty), <c>store/</c> (arena <c>bench</c> in the merged view, arena <c>plain</c> the
 /// plain directory <c>plain/</c>), <c>view/</c> (the merged view, mounted by the daemon while
@@ -71,7 +72,7 @@ internal static partial class DaemonBench
         dir = Path.GetFullPath(dir);
         CheckCli(cli);
         string key = string.Create(CultureInfo.InvariantCulture, $"settle{settleMs}");
-        using var daemon = DaemonProcess.Start(cli, dir, settleMs);
+        using var daemon = BenchDaemon.Start(cli, dir, settleMs);
         using var history = HistoryProbe.Open(daemon.Store, ViewArena);
         string folder = Path.Combine(ViewDir(dir), ViewArena, "latency-" + key);
         Directory.CreateDirectory(folder);
@@ -108,7 +109,7 @@ internal static partial class DaemonBench
     {
         dir = Path.GetFullPath(dir);
         CheckCli(cli);
-        using var daemon = DaemonProcess.Start(cli, dir, settleMs: null);
+        using var daemon = BenchDaemon.Start(cli, dir, settleMs: null);
 
         Throughput(daemon, "view", ViewArena, Path.Combine(ViewDir(dir), ViewArena, "t"), count);
         RescanFallback(daemon, cli, runs);
@@ -149,7 +150,7 @@ internal static partial class DaemonBench
     }
 
     /// <summary>Creates a file and returns the seconds from just before its close to its notification.</summary>
-    private static double CloseLatency(DaemonProcess daemon, HistoryProbe history, string folder, string name)
+    private static double CloseLatency(BenchDaemon daemon, HistoryProbe history, string folder, string name)
     {
         byte[] content = Content(name);
         long after = history.LastIndex();
@@ -164,7 +165,7 @@ internal static partial class DaemonBench
     /// seconds from just before the rename to NAME's notification. A rename is no close after
     /// writing: the daemon waits for the settle delay.
     /// </summary>
-    private static double RenameLatency(DaemonProcess daemon, HistoryProbe history, string folder, string name)
+    private static double RenameLatency(BenchDaemon daemon, HistoryProbe history, string folder, string name)
     {
         string temporary = name + ".part";
         byte[] content = Content(name);
@@ -184,7 +185,7 @@ internal static partial class DaemonBench
     /// process can, while another thread polls the index every 10 ms until every file is
     /// recorded with its content; reports both rates and the overflow rescans meanwhile.
     /// </summary>
-    private static void Throughput(DaemonProcess daemon, string key, string arena, string root, int count)
+    private static void Throughput(BenchDaemon daemon, string key, string arena, string root, int count)
     {
         daemon.WaitUntilQuiet();
         long after;
@@ -251,7 +252,7 @@ internal static partial class DaemonBench
     /// when nothing new was recorded for a minute after the last file was created.
     /// </summary>
     private static (long? RecordedAt, long Recorded) PollUntilRecorded(
-        DaemonProcess daemon, string arena, string prefix, int count, long after, Func<long> createdAt, CancellationToken stop)
+        BenchDaemon daemon, string arena, string prefix, int count, long after, Func<long> createdAt, CancellationToken stop)
     {
         using var history = HistoryProbe.Open(daemon.Store, arena);
         long seen = after;
@@ -288,7 +289,7 @@ internal static partial class DaemonBench
     }
 
     /// <summary>The rescan fallback: <c>realize scan</c>, which asks the running daemon to rescan every arena, timed as a command.</summary>
-    private static void RescanFallback(DaemonProcess daemon, string cli, int runs)
+    private static void RescanFallback(BenchDaemon daemon, string cli, int runs)
     {
         daemon.WaitUntilQuiet();
         var warm = RescanOnce(daemon, cli);
@@ -308,7 +309,7 @@ internal static partial class DaemonBench
         Measure.Series("rescan_fallback_daemon_s", inside);
     }
 
-    private static (double Seconds, double DaemonSeconds, long Files) RescanOnce(DaemonProcess daemon, string cli)
+    private static (double Seconds, double DaemonSeconds, long Files) RescanOnce(BenchDaemon daemon, string cli)
     {
         var (seconds, output) = Realize(cli, "--store", daemon.Store.Root, "scan");
         // "scanned 1 arena, 100000 files in 0.83 s: 0 added, 0 updated, 0 removed; ..."
@@ -326,7 +327,7 @@ internal static partial class DaemonBench
     }
 
     /// <summary>The daemon's CPU and memory over <paramref name="seconds"/> with nothing changing.</summary>
-    private static void Idle(DaemonProcess daemon, int seconds)
+    private static void Idle(BenchDaemon daemon, int seconds)
     {
         daemon.WaitUntilQuiet();
         long files = FilesIndexed(daemon, ViewArena);
@@ -362,7 +363,7 @@ internal static partial class DaemonBench
         Measure.Result("idle_rssfile_mb", mapped);
     }
 
-    private static long FilesIndexed(DaemonProcess daemon, string arena) =>
+    private static long FilesIndexed(BenchDaemon daemon, string arena) =>
         daemon.WaitUntilQuiet().Arenas.FirstOrDefault(a => a.Name == arena)?.FilesIndexed
             ?? throw new BenchException($"the daemon's status has no arena '{arena}'");
 
@@ -389,13 +390,13 @@ internal static partial class DaemonBench
     private static byte[] Content(string name) => Encoding.ASCII.GetBytes($"latency {name}\n");
 
     /// <summary>The path of <paramref name="name"/> in <paramref name="folder"/> relative to its arena, as the history holds it.</summary>
-    private static string RelativePath(DaemonProcess daemon, string folder, string? name)
+    private static string RelativePath(BenchDaemon daemon, string folder, string? name)
     {
         string full = name is null ? folder : Path.Combine(folder, name);
         foreach (var arena in daemon.Store.Config.Arenas)
         {
             string root = arena.PlainPath ?? Path.Combine(daemon.Store.Config.Mount!, arena.Name.Value);
-            if (full.StartsWith(root + "/", StringComparison.Ordinal))
+            if (RelPaths.IsBelow(full, root))
             {
                 return full[(root.Length + 1)..];
             }
@@ -475,7 +476,7 @@ internal sealed class HistoryProbe : IDisposable
     /// gives <paramref name="path"/> with <paramref name="size"/> bytes; returns the seconds
     /// since the <see cref="Stopwatch"/> timestamp <paramref name="since"/> when it was first seen.
     /// </summary>
-    public double WaitForRow(string path, long size, long after, long since, DaemonProcess daemon)
+    public double WaitForRow(string path, long size, long after, long since, BenchDaemon daemon)
     {
         _find.Parameters["$after"].Value = after;
         _find.Parameters["$path"].Value = path;

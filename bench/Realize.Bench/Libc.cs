@@ -6,13 +6,10 @@ namespace Realize.Bench;
 /// <summary>
 /// The few system calls the daemon benchmarks make themselves: files created as a C program
 /// would (<c>File.WriteAllBytes</c> adds flock, ftruncate and lseek, and created files through
-/// the merged view at half the rate), a plain rename, and signals to the daemon.
+/// the merged view at half the rate), and a plain rename.
 /// </summary>
 internal static partial class Libc
 {
-    /// <summary>Asks a process to stop cleanly.</summary>
-    public const int SIGTERM = 15;
-
     private const string Library = "libc";
     private const int O_WRONLY = 0x1;
     private const int O_CREAT = 0x40;
@@ -65,18 +62,6 @@ internal static partial class Libc
         return before;
     }
 
-    /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/>; false when it is gone already.</summary>
-    public static bool Signal(int pid, int signal)
-    {
-        const int ESRCH = 3;
-        if (kill(pid, signal) == 0)
-        {
-            return true;
-        }
-        int errno = Marshal.GetLastPInvokeError();
-        return errno == ESRCH ? false : throw new IOException($"kill {pid}: {Marshal.GetPInvokeErrorMessage(errno)}");
-    }
-
     private static IOException Error(string call, string path) =>
         new($"{call} {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
 
@@ -91,7 +76,4 @@ internal static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rename(string from, string to);
-
-    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

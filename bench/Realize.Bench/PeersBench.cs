@@ -72,7 +72,7 @@ internal static class PeersBench
         }
         Measure.Result("peers_notifications", count);
         Baseline(dir, count);
-        using var nas = DaemonProcess.Start(cli, Path.Combine(dir, "nas"), settleMs: null);
+        using var nas = BenchDaemon.Start(cli, Path.Combine(dir, "nas"), settleMs: null);
         var rates = new List<double>();
         var applied = new List<double>();
         double laptopPeak = 0;
@@ -132,7 +132,7 @@ internal static class PeersBench
         }
     }
 
-    private static (double Rate, double AppliedRate, double Peak) Throughput(string dir, string cli, DaemonProcess nas, int run, long count)
+    private static (double Rate, double AppliedRate, double Peak) Throughput(string dir, string cli, BenchDaemon nas, int run, long count)
     {
         string laptopDir = Path.Combine(dir, $"laptop-{run}");
         var laptopStore = Store.Open(Path.Combine(laptopDir, "store"));
@@ -161,7 +161,7 @@ internal static class PeersBench
             }
         });
         double nasCpu = nas.CpuSeconds();
-        using var laptop = DaemonProcess.Start(cli, laptopDir, settleMs: null);
+        using var laptop = BenchDaemon.Start(cli, laptopDir, settleMs: null);
         double peak = 0;
         while (!watcher.IsCompleted)
         {
@@ -198,9 +198,9 @@ internal static class PeersBench
         return (rate, count / (all - first), peak);
     }
 
-    private static void Latency(string dir, string cli, DaemonProcess nas, int runs)
+    private static void Latency(string dir, string cli, BenchDaemon nas, int runs)
     {
-        using var laptop = DaemonProcess.Start(cli, Path.Combine(dir, "laptop-0"), settleMs: null);
+        using var laptop = BenchDaemon.Start(cli, Path.Combine(dir, "laptop-0"), settleMs: null);
         var nasId = nas.Store.LoadPeerId();
         string files = Path.Combine(dir, "nas", "files");
         var latencies = new List<double>();

@@ -48,7 +48,7 @@ try
     };
 }
 catch (Exception e) when (e is BenchException or IOException or InvalidOperationException or UnauthorizedAccessException
-    or Realize.Storage.RealizeException or Microsoft.Data.Sqlite.SqliteException)
+    or Realize.Core.RealizeException or Microsoft.Data.Sqlite.SqliteException)
 {
     return Fail($"realize-bench: {e.Message}");
 }

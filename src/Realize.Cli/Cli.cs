@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Realize.Core;
 using Realize.Storage;
 
 namespace Realize.Cli;

@@ -66,6 +66,40 @@ public readonly record struct RelPath
     public static RelPath Parse(string text) =>
         TryParse(text, out RelPath path, out string? error) ? path : throw new FormatException($"invalid path: {error}");
 
+    /// <summary>The last segment: the file or directory name.</summary>
+    public string Name => RelPaths.Name(Value);
+
+    /// <summary>The directory holding this path; null for a top-level name (its parent is the arena's root).</summary>
+    public RelPath? Parent => Value.Contains('/', StringComparison.Ordinal) ? new RelPath(RelPaths.Parent(Value)) : null;
+
+    /// <summary>
+    /// <paramref name="child"/> (one name, or a relative path of several) inside this path; throws
+    /// <see cref="FormatException"/> when it is not a valid relative path or the result is too long.
+    /// </summary>
+    public RelPath Join(string child)
+    {
+        if (!TryParse(child, out _, out string? error))
+        {
+            throw new FormatException($"invalid path to join below '{Value}': {error}");
+        }
+        return Parse(RelPaths.Join(Value, child));
+    }
+
+    /// <inheritdoc cref="Join(string)"/>
+    public RelPath Join(RelPath child) => Parse(RelPaths.Join(Value, child.Value));
+
+    /// <summary>True when this path is <paramref name="root"/> or inside it (whole segments: <c>a/b.txt</c> is not below <c>a/b</c>).</summary>
+    public bool IsAtOrBelow(RelPath root) => RelPaths.IsAtOrBelow(Value, root.Value);
+
+    /// <summary>True when this path is inside <paramref name="root"/>, not <paramref name="root"/> itself.</summary>
+    public bool IsBelow(RelPath root) => RelPaths.IsBelow(Value, root.Value);
+
+    /// <summary>True when this path is one of <paramref name="roots"/> or inside one.</summary>
+    public bool IsAtOrBelowAny(IEnumerable<RelPath> roots) => roots.Any(IsAtOrBelow);
+
+    /// <summary>True when this path is inside one of <paramref name="roots"/> (being one of them is not enough).</summary>
+    public bool IsBelowAny(IEnumerable<RelPath> roots) => roots.Any(IsBelow);
+
     /// <inheritdoc/>
     public override string ToString() => Value ?? "";
 }

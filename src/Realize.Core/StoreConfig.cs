@@ -75,24 +75,8 @@ public sealed record StoreConfig
     }
 
     /// <summary>Checks HOST:PORT (a port from 1 to 65535); the host is resolved when used.</summary>
-    public static bool IsValidAddress(string? address, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
-    {
-        error = null;
-        int colon = address?.LastIndexOf(':') ?? -1;
-        if (address is null || colon <= 0
-            || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
-        {
-            error = $"'{address}' is not HOST:PORT with a port from 1 to 65535";
-            return false;
-        }
-        string host = address[..colon];
-        if (host.Contains(':', StringComparison.Ordinal) && !(host.StartsWith('[') && host.EndsWith(']')))
-        {
-            error = $"'{address}': an IPv6 address goes in brackets, as in [::1]:7800";
-            return false;
-        }
-        return true;
-    }
+    public static bool IsValidAddress(string? address, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error) =>
+        HostPort.TryParse(address, out _, out error);
 
     /// <summary>Parses TOML text; throws <see cref="FormatException"/> with a one-line reason.</summary>
     public static StoreConfig Parse(string toml)

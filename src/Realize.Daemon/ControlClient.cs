@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Realize.Core;
 using Realize.Storage;
 
 namespace Realize.Daemon;

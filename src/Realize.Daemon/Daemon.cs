@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Realize.Core;
 using Realize.Linux;
 using Realize.Network;
 using Realize.Storage;

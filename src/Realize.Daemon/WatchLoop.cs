@@ -271,7 +271,7 @@ internal sealed class WatchLoop : IDisposable
                 request.TrySetResult(answer);
             }
         }
-        catch (Exception e) when (e is RealizeException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is RealizeException or IOException or UnauthorizedAccessException or StorageException)
         {
             // Not an arena's fault (index.db, say): every path waits for another try.
             _errors.Record(e.Message);

@@ -5,7 +5,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Realize.Core;
-using Realize.Storage;
 
 namespace Realize.Network;
 
@@ -23,9 +22,8 @@ internal static class Handshake
     public static async Task<Link> ConnectAsync(PeerConfig peer, string tag, PeerIdentity identity, LinkOptions options, CancellationToken cancellation)
     {
         string address = peer.Address ?? throw new InvalidOperationException($"{peer.Name} has no address");
-        int colon = address.LastIndexOf(':');
-        string host = address[..colon].Trim('[', ']');
-        int port = int.Parse(address.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
+        var endpoint = HostPort.TryParse(address, out var parsed, out string? problem)
+            ? parsed : throw new RealizeException($"cannot reach {peer.Name}: {problem}");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(options.HandshakeTimeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -36,7 +34,7 @@ internal static class Handshake
         {
             try
             {
-                await socket.ConnectAsync(host, port, timeout.Token);
+                await socket.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token);
             }
             catch (SocketException e)
             {

@@ -85,10 +85,10 @@ public sealed partial class HistoryService : IDisposable
         {
             return;
         }
-        int colon = listen.LastIndexOf(':');
-        string host = listen[..colon].Trim('[', ']');
-        int port = int.Parse(listen.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
-        IPAddress address = host is "" or "*" ? IPAddress.IPv6Any
+        var endpoint = HostPort.Parse(listen);
+        string host = endpoint.Host;
+        int port = endpoint.Port;
+        IPAddress address = host is "" || endpoint.IsAnyHost ? IPAddress.IPv6Any
             : IPAddress.TryParse(host, out var literal) ? literal
             : Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new RealizeException($"listen = \"{listen}\": {host} has no address");
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -225,7 +225,7 @@ public sealed partial class HistoryService : IDisposable
         {
             EnsureCursors(config);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e) when (e is StorageException or IOException)
         {
             // The trimming treats a missing cursor as one just made; the next change or start writes it.
             LogTrimFailed(_logger, e.Message);
@@ -424,8 +424,7 @@ public sealed partial class HistoryService : IDisposable
                 {
                     return;
                 }
-                catch (Exception e) when (e is RealizeException or ProtocolException or IOException or SocketException or TimeoutException
-                    or Microsoft.Data.Sqlite.SqliteException)
+                catch (Exception e) when (e is RealizeException or ProtocolException or IOException or SocketException or TimeoutException)
                 {
                     state.Failed(e.Message);
                     LogConnectFailed(_logger, peer.Name, tag, e.Message);
@@ -544,7 +543,7 @@ public sealed partial class HistoryService : IDisposable
                 using var index = _store.OpenIndex();
                 Trim(index, _config);
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception e) when (e is StorageException or IOException)
             {
                 LogTrimFailed(_logger, e.Message);
             }

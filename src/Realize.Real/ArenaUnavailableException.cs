@@ -1,5 +1,4 @@
 using Realize.Core;
-using Realize.Storage;
 
 namespace Realize.Real;
 

@@ -1,3 +1,4 @@
+using Realize.Core;
 using Realize.Linux;
 using Realize.Storage;
 

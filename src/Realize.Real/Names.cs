@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Realize.Core;
 
 namespace Realize.Real;
 
@@ -23,13 +24,11 @@ internal static class Names
         }
     }
 
-    /// <summary><paramref name="parent"/>/<paramref name="name"/>, where "" is the root.</summary>
-    public static string Join(string parent, string name) => parent.Length == 0 ? name : parent + "/" + name;
+    // UpperScanner still calls these two; once it calls RelPaths, they go.
 
-    /// <summary>The parent of <paramref name="path"/>; "" for a top-level name.</summary>
-    public static string Parent(string path)
-    {
-        int slash = path.LastIndexOf('/');
-        return slash < 0 ? "" : path[..slash];
-    }
+    /// <inheritdoc cref="RelPaths.Join(string, string)"/>
+    public static string Join(string parent, string name) => RelPaths.Join(parent, name);
+
+    /// <inheritdoc cref="RelPaths.Parent(string)"/>
+    public static string Parent(string path) => RelPaths.Parent(path);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Realize.Core;
 using Realize.Linux;
 
 namespace Realize.Real;
@@ -156,7 +157,7 @@ public sealed class TreeWatcher : IDisposable
             {
                 continue;
             }
-            string path = Names.Join(directory.Path, name);
+            string path = RelPaths.Join(directory.Path, name);
             bool isDirectory = (e.Events & WatchEvents.IsDirectory) != 0;
             string? from = null;
             if ((e.Events & WatchEvents.MovedFrom) != 0)
@@ -228,7 +229,7 @@ public sealed class TreeWatcher : IDisposable
 
     public void Dispose() => _inotify.Dispose();
 
-    private string Full(int root, string relative) => relative.Length == 0 ? _roots[root]! : _roots[root] + "/" + relative;
+    private string Full(int root, string relative) => RelPaths.Join(_roots[root]!, relative);
 
     private void WatchTree(int root, string path)
     {
@@ -288,7 +289,7 @@ public sealed class TreeWatcher : IDisposable
             {
                 if (entry.Kind == FileKind.Directory && Names.TryDecode(entry.Name, out string? name))
                 {
-                    pending.Push(Names.Join(relative, name));
+                    pending.Push(RelPaths.Join(relative, name));
                 }
             }
         }
@@ -297,28 +298,25 @@ public sealed class TreeWatcher : IDisposable
     // Below it nothing is watched either: one rescan of it covers all.
     private void Unseen(int root, string relative)
     {
-        if (!_unwatched.Any(u => u.Root == root && AtOrBelow(relative, u.Path)))
+        if (!_unwatched.Any(u => u.Root == root && RelPaths.IsAtOrBelow(relative, u.Path)))
         {
             _unwatched.Add((root, relative));
         }
     }
 
     private int[] WatchesAtOrBelow(int root, string path) =>
-        _directories.Where(d => d.Value.Root == root && AtOrBelow(d.Value.Path, path)).Select(d => d.Key).ToArray();
+        _directories.Where(d => d.Value.Root == root && RelPaths.IsAtOrBelow(d.Value.Path, path)).Select(d => d.Key).ToArray();
 
     private void Rename(int[] watches, string from, string to)
     {
         foreach (int watch in watches)
         {
-            if (_directories.TryGetValue(watch, out var directory) && AtOrBelow(directory.Path, from))
+            if (_directories.TryGetValue(watch, out var directory) && RelPaths.IsAtOrBelow(directory.Path, from))
             {
                 _directories[watch] = (directory.Root, to + directory.Path[from.Length..]);
             }
         }
     }
-
-    private static bool AtOrBelow(string directory, string root) =>
-        root.Length == 0 || directory == root || directory.StartsWith(root + "/", StringComparison.Ordinal);
 
     private void Forget(int[] watches)
     {

@@ -52,13 +52,11 @@ public sealed class IndexDb : SqliteDb
     /// <summary>Opens (creating when missing) the database at <paramref name="path"/>.</summary>
     public static IndexDb Open(string path) => new(path);
 
-    protected override string DatabaseName => "index.db";
-
     /// <summary>All rows of <paramref name="arena"/>, by path.</summary>
     public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena) => LoadFiles(arena, (IReadOnlyCollection<string>)[""]);
 
     /// <summary>The rows of <paramref name="arena"/> at or below each of <paramref name="roots"/> ("" is the whole arena), by path.</summary>
-    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena, IReadOnlyCollection<string> roots)
+    public Dictionary<string, IndexedFile> LoadFiles(ArenaName arena, IReadOnlyCollection<string> roots) => Guarded(() =>
     {
         var rows = new Dictionary<string, IndexedFile>(StringComparer.Ordinal);
         bool whole = roots.Contains("");
@@ -86,27 +84,14 @@ public sealed class IndexDb : SqliteDb
                     garbage.Check();
                 }
                 string path = reader.GetString(0);
-                if (whole || IsAtOrBelowOne(path, ranges))
+                if (whole || RelPaths.IsAtOrBelowAny(path, ranges))
                 {
                     rows[path] = ReadRow(reader);
                 }
             }
         }
         return rows;
-    }
-
-    /// <summary>True when <paramref name="path"/> is one of <paramref name="roots"/> or below one (not merely a sibling with the same start).</summary>
-    private static bool IsAtOrBelowOne(string path, HashSet<string> roots)
-    {
-        for (int end = path.Length; end > 0; end = path.LastIndexOf('/', end - 1))
-        {
-            if (roots.Contains(path[..end]))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    });
 
     /// <summary>Up to <paramref name="limit"/> files of <paramref name="arena"/> whose content is in its own directory, with their size and mtime.</summary>
     public List<(string Path, long Size, FileTime MTime)> SomeFiles(ArenaName arena, int limit)
@@ -127,7 +112,7 @@ public sealed class IndexDb : SqliteDb
     /// The arena, path and blob of a row for a file of real/ with this inode, size, mtime and
     /// ctime (the same file under another name), or null.
     /// </summary>
-    public (ArenaName Arena, string Path, BlobHash Blob)? FindByInode(ulong inode, long size, FileTime mtime, FileTime ctime)
+    public (ArenaName Arena, string Path, BlobHash Blob)? FindByInode(ulong inode, long size, FileTime mtime, FileTime ctime) => Guarded<(ArenaName, string, BlobHash)?>(() =>
     {
         var (command, p) = Prepared("SELECT arena, path, blob FROM files WHERE inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 LIMIT 1",
             "$inode", "$size", "$mtime", "$ctime");
@@ -137,10 +122,10 @@ public sealed class IndexDb : SqliteDb
         p[3].Value = ctime.TotalNanoseconds;
         using var reader = command.ExecuteReader();
         return reader.Read() && ReadBlob(reader, 2) is { } blob ? (ArenaName.Parse(reader.GetString(0)), reader.GetString(1), blob) : null;
-    }
+    });
 
     /// <summary>The (arena, path) of every row for a file of real/ with this inode: the names of a hard-linked file.</summary>
-    public List<(ArenaName Arena, string Path)> FindLinks(ulong inode)
+    public List<(ArenaName Arena, string Path)> FindLinks(ulong inode) => Guarded(() =>
     {
         var (command, p) = Prepared("SELECT arena, path FROM files WHERE inode = $inode", "$inode");
         p[0].Value = (long)inode;
@@ -151,7 +136,7 @@ public sealed class IndexDb : SqliteDb
             links.Add((ArenaName.Parse(reader.GetString(0)), reader.GetString(1)));
         }
         return links;
-    }
+    });
 
     private IndexedFile ReadRow(SqliteDataReader reader) => new(
         ReadBlob(reader, 1),
@@ -165,7 +150,7 @@ public sealed class IndexDb : SqliteDb
     /// Appends <paramref name="notifications"/> to the history of <paramref name="arena"/>
     /// and applies <paramref name="rows"/>, in one transaction. Returns the last index used.
     /// </summary>
-    public long Commit(ArenaName arena, IReadOnlyList<PendingNotification> notifications, IReadOnlyList<RowChange> rows)
+    public long Commit(ArenaName arena, IReadOnlyList<PendingNotification> notifications, IReadOnlyList<RowChange> rows) => Guarded(() =>
     {
         return InTransaction(() =>
         {
@@ -173,10 +158,10 @@ public sealed class IndexDb : SqliteDb
             FlushLowerBlobs();
             return last;
         });
-    }
+    });
 
     /// <summary>Writes the lower-layer hashes found since the last commit, when there are any.</summary>
-    public void SaveLowerBlobs()
+    public void SaveLowerBlobs() => Guarded(() =>
     {
         if (_pendingLowerBlobs.Count == 0)
         {
@@ -187,7 +172,7 @@ public sealed class IndexDb : SqliteDb
             FlushLowerBlobs();
             return 0;
         });
-    }
+    });
 
     private long Append(ArenaName arena, IReadOnlyList<PendingNotification> notifications, IReadOnlyList<RowChange> rows)
     {
@@ -245,7 +230,7 @@ public sealed class IndexDb : SqliteDb
     public IEnumerable<Notification> ReadHistory(ArenaName? arena, long since = 0)
     {
         const int Batch = 4096;
-        foreach (var name in arena is { } one ? [one] : ArenasWithHistory())
+        foreach (var name in arena is { } one ? [one] : Guarded(ArenasWithHistory))
         {
             // In batches through the one reading path, each read finished before its rows are
             // handed out: the caller may use this connection meanwhile.
@@ -278,7 +263,7 @@ public sealed class IndexDb : SqliteDb
     }
 
     /// <summary>At most <paramref name="limit"/> entries of <paramref name="arena"/>'s history after index <paramref name="since"/>, appended to <paramref name="into"/>.</summary>
-    public void ReadHistory(ArenaName arena, long since, int limit, List<Notification> into)
+    public void ReadHistory(ArenaName arena, long since, int limit, List<Notification> into) => Guarded(() =>
     {
         // SQLite's own API: what a peer is sent, a million rows in a row.
         var query = PreparedRaw("SELECT idx, type, path, blob, size, mtime_ns, old_blob FROM history WHERE arena = ?1 AND idx > ?2 ORDER BY idx LIMIT ?3");
@@ -293,7 +278,7 @@ public sealed class IndexDb : SqliteDb
         {
             query.Reset();
         }
-    }
+    });
 
     private void ReadRows(RawStatement query, ArenaName arena, List<Notification> into)
     {
@@ -315,15 +300,15 @@ public sealed class IndexDb : SqliteDb
     /// The first index of <paramref name="arena"/>'s history still kept: entries before it were
     /// trimmed. One past <see cref="LastIndex"/> when none is kept.
     /// </summary>
-    public long FirstIndex(ArenaName arena)
+    public long FirstIndex(ArenaName arena) => Guarded(() =>
     {
         var (command, p) = Prepared("SELECT min(idx) FROM history WHERE arena = $arena", "$arena");
         p[0].Value = arena.Value;
         return command.ExecuteScalar() is long first ? first : NextIndex(arena);
-    }
+    });
 
     /// <summary>Deletes the entries of <paramref name="arena"/>'s history up to index <paramref name="through"/>; returns how many.</summary>
-    public int TrimHistory(ArenaName arena, long through)
+    public int TrimHistory(ArenaName arena, long through) => Guarded(() =>
     {
         return InTransaction(() =>
         {
@@ -332,7 +317,7 @@ public sealed class IndexDb : SqliteDb
             p[1].Value = through;
             return command.ExecuteNonQuery();
         });
-    }
+    });
 
     /// <summary>
     /// The files of <paramref name="arena"/> as its history up to <see cref="FileSnapshot.Index"/>
@@ -341,7 +326,7 @@ public sealed class IndexDb : SqliteDb
     /// </summary>
     public FileSnapshot ReadSnapshot(ArenaName arena)
     {
-        var transaction = BeginReadTransaction();
+        var transaction = Guarded(BeginReadTransaction);
         try
         {
             return new FileSnapshot(this, arena, LastIndex(arena), transaction);
@@ -372,7 +357,9 @@ public sealed class IndexDb : SqliteDb
         public long Index { get; }
 
         /// <summary>The files as <c>Added</c> notifications carrying <see cref="Index"/>, by path, in lists of at most <paramref name="size"/>.</summary>
-        public IEnumerable<List<Notification>> Batches(int size)
+        public IEnumerable<List<Notification>> Batches(int size) => _db.GuardedRows(BatchesOf(size));
+
+        private IEnumerable<List<Notification>> BatchesOf(int size)
         {
             var (command, p) = _db.Prepared("SELECT path, blob, size, mtime_ns FROM files WHERE arena = $arena AND blob IS NOT NULL ORDER BY path", "$arena");
             p[0].Value = _arena.Value;
@@ -404,7 +391,7 @@ public sealed class IndexDb : SqliteDb
         get
         {
             var (command, _) = Prepared("SELECT id FROM history_id");
-            return (long)command.ExecuteScalar()!;
+            return Guarded(() => (long)command.ExecuteScalar()!);
         }
     }
 
@@ -412,20 +399,20 @@ public sealed class IndexDb : SqliteDb
     public long AckedIndex(PeerId peer, ArenaName arena) => Cursor(peer, arena)?.Acked ?? 0;
 
     /// <summary>What <paramref name="peer"/> last acknowledged of <paramref name="arena"/>'s history, and when; null when it has no cursor yet.</summary>
-    public PeerCursor? Cursor(PeerId peer, ArenaName arena)
+    public PeerCursor? Cursor(PeerId peer, ArenaName arena) => Guarded(() =>
     {
         var (command, p) = Prepared("SELECT acked, acked_at_ms FROM peer_cursors WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
         p[0].Value = peer.ToString();
         p[1].Value = arena.Value;
         using var reader = command.ExecuteReader();
         return reader.Read() ? new PeerCursor(reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))) : null;
-    }
+    });
 
     /// <summary>
     /// Records that <paramref name="peer"/> durably applied <paramref name="arena"/>'s history up to
     /// <paramref name="acked"/>, as it said (or was seen to hold) at <paramref name="at"/>.
     /// </summary>
-    public void SetAckedIndex(PeerId peer, ArenaName arena, long acked, DateTimeOffset at)
+    public void SetAckedIndex(PeerId peer, ArenaName arena, long acked, DateTimeOffset at) => Guarded(() =>
     {
         InTransaction(() =>
         {
@@ -438,7 +425,7 @@ public sealed class IndexDb : SqliteDb
             p[3].Value = at.ToUnixTimeMilliseconds();
             return command.ExecuteNonQuery();
         });
-    }
+    });
 
     /// <summary>
     /// Gives each (peer, arena) that has no cursor one at index 0, dated <paramref name="now"/>: a peer
@@ -463,18 +450,18 @@ public sealed class IndexDb : SqliteDb
     }
 
     /// <summary>Number of files (not tombstones) of <paramref name="arena"/> in the index.</summary>
-    public long CountFiles(ArenaName arena)
+    public long CountFiles(ArenaName arena) => Guarded(() =>
     {
         using var command = Command("SELECT count(*) FROM files WHERE arena = $arena AND blob IS NOT NULL");
         command.Parameters.AddWithValue("$arena", arena.Value);
         return (long)command.ExecuteScalar()!;
-    }
+    });
 
     /// <summary>The last index used in <paramref name="arena"/>'s history, 0 when none.</summary>
-    public long LastIndex(ArenaName arena) => NextIndex(arena) - 1;
+    public long LastIndex(ArenaName arena) => Guarded(() => NextIndex(arena) - 1);
 
     /// <summary>The cached hash of lower file <paramref name="path"/>, whatever its current state.</summary>
-    public LowerBlob? FindLowerBlob(string path)
+    public LowerBlob? FindLowerBlob(string path) => Guarded(() =>
     {
         if (_pendingLowerBlobs.TryGetValue(path, out var pending))
         {
@@ -486,7 +473,7 @@ public sealed class IndexDb : SqliteDb
         return reader.Read()
             ? new LowerBlob(reader.GetInt64(0), FileTime.FromTotalNanoseconds(reader.GetInt64(1)), (ulong)reader.GetInt64(2), ReadBlob(reader, 3)!.Value)
             : null;
-    }
+    });
 
     /// <summary>Remembers the hash of a lower file; written with the next <see cref="Commit"/>.</summary>
     public void PutLowerBlob(string path, LowerBlob blob) => _pendingLowerBlobs[path] = blob;

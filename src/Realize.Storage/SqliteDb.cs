@@ -16,8 +16,11 @@ public abstract class SqliteDb : IDisposable
     private SqliteTransaction? _transaction;
 
     /// <summary>Opens (creating when missing) the database at <paramref name="path"/> and brings its schema up to date.</summary>
+    /// <exception cref="StorageException">SQLite could not open it or bring its schema up to date.</exception>
     protected SqliteDb(string path, string name, IReadOnlyList<string> migrations)
     {
+        DatabasePath = path;
+        DatabaseName = name;
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         try
         {
@@ -25,10 +28,72 @@ public abstract class SqliteDb : IDisposable
             Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
             Migrate(name, migrations);
         }
+        catch (SqliteException e)
+        {
+            _connection.Dispose();
+            throw StorageException.From(path, e);
+        }
         catch
         {
             _connection.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The file's name, for messages.</summary>
+    protected string DatabaseName { get; }
+
+    /// <summary>The file, as opened.</summary>
+    protected string DatabasePath { get; }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>, turning a <see cref="SqliteException"/> into a
+    /// <see cref="StorageException"/> naming this file: every public member of a database goes
+    /// through here (or <see cref="GuardedRows"/>), so no other layer sees SQLite's types.
+    /// </summary>
+    protected T Guarded<T>(Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (SqliteException e)
+        {
+            throw StorageException.From(DatabasePath, e);
+        }
+    }
+
+    /// <inheritdoc cref="Guarded{T}(Func{T})"/>
+    protected void Guarded(Action body)
+    {
+        try
+        {
+            body();
+        }
+        catch (SqliteException e)
+        {
+            throw StorageException.From(DatabasePath, e);
+        }
+    }
+
+    /// <summary><paramref name="rows"/>, read lazily as they are, with <see cref="Guarded{T}(Func{T})"/>'s conversion on each step.</summary>
+    protected internal IEnumerable<T> GuardedRows<T>(IEnumerable<T> rows)
+    {
+        using var cursor = rows.GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!cursor.MoveNext())
+                {
+                    yield break;
+                }
+            }
+            catch (SqliteException e)
+            {
+                throw StorageException.From(DatabasePath, e);
+            }
+            yield return cursor.Current;
         }
     }
 
@@ -259,9 +324,6 @@ public abstract class SqliteDb : IDisposable
             ? BlobHash.FromBytes(bytes)
             : throw new InvalidDataException($"{DatabaseName} holds a damaged blob hash: remove it and start again");
     }
-
-    /// <summary>The file's name, for messages.</summary>
-    protected abstract string DatabaseName { get; }
 
     internal static string ReadSchema(string name)
     {

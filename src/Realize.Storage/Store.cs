@@ -6,24 +6,6 @@ using Realize.Linux;
 
 namespace Realize.Storage;
 
-/// <summary>A user-facing error: one line saying what is wrong and what to do.</summary>
-public class RealizeException : Exception
-{
-    public RealizeException(string message)
-        : base(message)
-    {
-    }
-
-    public RealizeException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public RealizeException()
-    {
-    }
-}
-
 /// <summary>
 /// A peer's store directory (DESIGN.md "Storage layout"): configuration, identity, the
 /// overlay's upper and work directories, the index and the run directory.

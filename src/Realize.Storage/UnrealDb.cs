@@ -53,8 +53,6 @@ public sealed class UnrealDb : SqliteDb
     /// <summary>Opens (creating when missing) the database at <paramref name="path"/>.</summary>
     public static UnrealDb Open(string path) => new(path);
 
-    protected override string DatabaseName => "unreal.db";
-
     private readonly Dictionary<PeerId, long> _numbers = [];
 
     /// <summary>The small number that stands for <paramref name="peer"/> in the tables; given on first use.</summary>
@@ -93,7 +91,7 @@ public sealed class UnrealDb : SqliteDb
     public long ReceivedIndex(PeerId peer, ArenaName arena) => Received(peer, arena).Index;
 
     /// <summary>The last index applied and the id of the history it is of; (0, 0) when none.</summary>
-    public (long Index, long History) Received(PeerId peer, ArenaName arena)
+    public (long Index, long History) Received(PeerId peer, ArenaName arena) => Guarded(() =>
     {
         if (KnownNumber(peer) is not { } number)
         {
@@ -104,7 +102,7 @@ public sealed class UnrealDb : SqliteDb
         p[1].Value = arena.Value;
         using var reader = command.ExecuteReader();
         return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
-    }
+    });
 
     /// <summary>
     /// Applies a batch of <paramref name="peer"/>'s history of <paramref name="arena"/> in one
@@ -113,7 +111,7 @@ public sealed class UnrealDb : SqliteDb
     /// is of (<paramref name="history"/>, the sender's history id). Throws <see cref="HistoryGapException"/>
     /// (applying nothing) otherwise. Returns the index now applied.
     /// </summary>
-    public long Apply(PeerId peer, ArenaName arena, long history, IReadOnlyList<Notification> batch)
+    public long Apply(PeerId peer, ArenaName arena, long history, IReadOnlyList<Notification> batch) => Guarded(() =>
     {
         // Outside the transaction: a number given in one that is rolled back would stay cached.
         long number = Number(peer);
@@ -177,10 +175,10 @@ public sealed class UnrealDb : SqliteDb
             SetReceived(number, arena, previous, history);
             return previous;
         });
-    }
+    });
 
     /// <summary>Starts a reset of <paramref name="peer"/>'s table of <paramref name="arena"/>: forgets the files of one begun before.</summary>
-    public void StartReset(PeerId peer, ArenaName arena)
+    public void StartReset(PeerId peer, ArenaName arena) => Guarded(() =>
     {
         long number = Number(peer);
         InTransaction(() =>
@@ -190,10 +188,10 @@ public sealed class UnrealDb : SqliteDb
             p[1].Value = arena.Value;
             return command.ExecuteNonQuery();
         });
-    }
+    });
 
     /// <summary>Keeps files of a reset in progress (<c>Added</c> notifications) until <see cref="FinishReset"/>.</summary>
-    public void StageReset(PeerId peer, ArenaName arena, IReadOnlyList<Notification> files)
+    public void StageReset(PeerId peer, ArenaName arena, IReadOnlyList<Notification> files) => Guarded(() =>
     {
         long number = Number(peer);
         InTransaction(() =>
@@ -216,13 +214,13 @@ public sealed class UnrealDb : SqliteDb
             }
             return 0;
         });
-    }
+    });
 
     /// <summary>
     /// Ends a reset in one transaction: the peer's table of the arena becomes exactly the files
     /// staged since <see cref="StartReset"/>, and its history is applied up to <paramref name="index"/>.
     /// </summary>
-    public void FinishReset(PeerId peer, ArenaName arena, long history, long index)
+    public void FinishReset(PeerId peer, ArenaName arena, long history, long index) => Guarded(() =>
     {
         long number = Number(peer);
         InTransaction(() =>
@@ -237,7 +235,7 @@ public sealed class UnrealDb : SqliteDb
             SetReceived(number, arena, index, history);
             return 0;
         });
-    }
+    });
 
     private void SetReceived(long peer, ArenaName arena, long index, long history)
     {
@@ -251,7 +249,9 @@ public sealed class UnrealDb : SqliteDb
     }
 
     /// <summary>The other peers' files (not tombstones), by peer, arena and path; only one arena or peer when given.</summary>
-    public IEnumerable<RemoteFile> ListFiles(ArenaName? arena = null, PeerId? peer = null)
+    public IEnumerable<RemoteFile> ListFiles(ArenaName? arena = null, PeerId? peer = null) => GuardedRows(FilesOf(arena, peer));
+
+    private IEnumerable<RemoteFile> FilesOf(ArenaName? arena, PeerId? peer)
     {
         using var command = Command("SELECT peers.peer_id, arena, path, blob, size, mtime_ns FROM files JOIN peers ON peers.id = files.peer WHERE blob IS NOT NULL"
             + (arena is null ? "" : " AND arena = $arena") + (peer is null ? "" : " AND peers.peer_id = $peer") + " ORDER BY peers.peer_id, arena, path");
@@ -272,7 +272,7 @@ public sealed class UnrealDb : SqliteDb
     }
 
     /// <summary>The file of <paramref name="peer"/> at <paramref name="path"/>; null when it has none there (or removed it).</summary>
-    public RemoteFile? Find(PeerId peer, ArenaName arena, RelPath path)
+    public RemoteFile? Find(PeerId peer, ArenaName arena, RelPath path) => Guarded(() =>
     {
         if (KnownNumber(peer) is not { } number)
         {
@@ -287,10 +287,10 @@ public sealed class UnrealDb : SqliteDb
         return reader.Read()
             ? new RemoteFile(peer, arena, path, ReadBlob(reader, 0)!.Value, reader.GetInt64(1), FileTime.FromTotalNanoseconds(reader.GetInt64(2)))
             : null;
-    }
+    });
 
     /// <summary>Every received cursor: (peer, arena) → last index applied.</summary>
-    public Dictionary<(PeerId Peer, ArenaName Arena), long> ReceivedIndexes()
+    public Dictionary<(PeerId Peer, ArenaName Arena), long> ReceivedIndexes() => Guarded(() =>
     {
         using var command = Command("SELECT peers.peer_id, arena, idx FROM received JOIN peers ON peers.id = received.peer");
         using var reader = command.ExecuteReader();
@@ -300,14 +300,14 @@ public sealed class UnrealDb : SqliteDb
             cursors[(PeerId.Parse(reader.GetString(0)), ArenaName.Parse(reader.GetString(1)))] = reader.GetInt64(2);
         }
         return cursors;
-    }
+    });
 
     /// <summary>
     /// Paths whose versions on different peers do not supersede one another (DESIGN.md: Y
     /// supersedes X when Y's old_blob is X's blob, transitively; a removal is a version too),
     /// at most <paramref name="limit"/>.
     /// </summary>
-    public List<Conflict> FindConflicts(int limit = 100)
+    public List<Conflict> FindConflicts(int limit = 100) => Guarded(() =>
     {
         var candidates = new List<(string Arena, string Path)>();
         // One pass over the table in key order: paths that more than one peer speaks of, in more than one version.
@@ -380,5 +380,5 @@ public sealed class UnrealDb : SqliteDb
             }
         }
         return conflicts;
-    }
+    });
 }

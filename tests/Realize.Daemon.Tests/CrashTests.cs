@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Realize.Core;
+using Realize.Harness;
 using Realize.Linux;
 using Realize.Storage;
 using Realize.TestSupport;
@@ -24,7 +25,6 @@ public sealed class CrashTests : IDisposable
 {
     private const int DefaultFirstSeed = 1;
     private const int DefaultRuns = 5;
-    private const int Exdev = 18;
 
     private static readonly string[] s_arenas = ["docs", "media"];
 
@@ -142,7 +142,7 @@ public sealed class CrashTests : IDisposable
     private async Task StartAsync(Random random, Store store, bool waitForStatus)
     {
         string settle = s_settleMs[random.Next(s_settleMs.Length)].ToString(CultureInfo.InvariantCulture);
-        _daemon = DaemonProcess.Start(store, "--settle-ms", settle);
+        _daemon = DaemonProcess.Start(RealizeCommand.Executable, store, ["--settle-ms", settle]);
         _daemonLogs.AppendLine(CultureInfo.InvariantCulture, $"--- pid {_daemon.Pid}, realize up --settle-ms {settle}");
         if (waitForStatus)
         {
@@ -240,7 +240,7 @@ public sealed class CrashTests : IDisposable
             op.Apply(View);
             _log.Add(op.ToString());
         }
-        catch (LinuxException e) when (e.Errno == Exdev)
+        catch (LinuxException e) when (e.Errno == Errno.EXDEV)
         {
             _log.Add($"{op}   [skipped: EXDEV]");
         }
@@ -282,12 +282,12 @@ public sealed class CrashTests : IDisposable
         {
             return ViewOp.RenameFile(source, pick(others));
         }
-        return ViewOp.RenameFile(source, NewPath(random, random.Next(100) < 50 ? source[..source.LastIndexOf('/')] : pick(view.Dirs)));
+        return ViewOp.RenameFile(source, NewPath(random, random.Next(100) < 50 ? RelPaths.Parent(source) : pick(view.Dirs)));
     }
 
     private ViewOp? RenameDir(Random random, ViewTree view, string source, Func<IReadOnlyList<string>, string> pick)
     {
-        var parents = view.Dirs.Where(d => d != source && !d.StartsWith(source + "/", StringComparison.Ordinal)).ToList();
+        var parents = view.Dirs.Where(d => !RelPaths.IsAtOrBelow(d, source)).ToList();
         return parents.Count == 0 ? null : ViewOp.RenameDir(source, NewPath(random, pick(parents)));
     }
 
@@ -296,13 +296,13 @@ public sealed class CrashTests : IDisposable
     {
         for (int attempt = 0; attempt < 8; attempt++)
         {
-            string path = dir + "/" + s_names[random.Next(s_names.Length)];
+            string path = RelPaths.Join(dir, s_names[random.Next(s_names.Length)]);
             if (Stat.TryLstat(Path.Combine(View, path)) is null)
             {
                 return path;
             }
         }
-        return dir + "/n" + _fresh++.ToString(CultureInfo.InvariantCulture);
+        return RelPaths.Join(dir, "n" + _fresh++.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>Mostly a word; now and then kilobytes, or up to a megabyte.</summary>
@@ -335,11 +335,11 @@ public sealed class CrashTests : IDisposable
             int files = random.Next(depth == 0 ? 1 : 0, 4);
             foreach (string name in names.Take(dirs))
             {
-                Fill(dir + "/" + name, depth + 1);
+                Fill(RelPaths.Join(dir, name), depth + 1);
             }
             foreach (string name in names.Skip(dirs).Take(files))
             {
-                entries.Add(new LowerEntry(dir + "/" + name, RandomContent(random)));
+                entries.Add(new LowerEntry(RelPaths.Join(dir, name), RandomContent(random)));
             }
         }
         foreach (string arena in s_arenas)

@@ -1,4 +1,5 @@
 using Realize.Core;
+using Realize.Harness;
 using Realize.Storage;
 using Realize.TestSupport;
 
@@ -75,7 +76,7 @@ public sealed class FailingArenaTests : IDisposable
         string album = Path.Combine(_photos, "album");
         Directory.CreateDirectory(album);
         File.WriteAllText(Path.Combine(album, "a.jpg"), "a");
-        using var daemon = DaemonProcess.StartWrapped(_store, ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search", "--"]);
+        using var daemon = DaemonProcess.Start(RealizeCommand.Executable, _store, [], ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search", "--"]);
         await daemon.WaitUntilAnsweringAsync(s_deadline);
         await Poll.UntilAsync(() => Paths().Count == 3, s_deadline, () => $"the catch-up scan records all three; log:\n{daemon.Log}");
 

@@ -28,8 +28,6 @@ public sealed class LivePropertyTests : IDisposable
 {
     private const int DefaultFirstSeed = 1;
     private const int DefaultRuns = 10;
-    private const int Exdev = 18;
-
     private static readonly string[] s_viewArenas = ["docs", "media"];
     private static readonly string s_plainArena = "photos";
     private static readonly int[] s_settleMs = [0, 20, 200];
@@ -66,7 +64,7 @@ public sealed class LivePropertyTests : IDisposable
         lower.Build(_dir.Combine("lower"));
         // Files already there when the daemon starts: its catch-up scan adds them.
         var plain = new LowerSpec(ViewOpGenerator.RandomLower(random, [s_plainArena]).Entries
-            .Where(e => e.Path == s_plainArena || e.Path.StartsWith(s_plainArena + "/", StringComparison.Ordinal)).ToArray());
+            .Where(e => RelPaths.IsAtOrBelow(e.Path, s_plainArena)).ToArray());
         Directory.CreateDirectory(PlainDir);
         plain.Build(PlainParent);
         var store = Store.Create(_dir.Combine("store"), new StoreConfig
@@ -129,7 +127,7 @@ public sealed class LivePropertyTests : IDisposable
                 op.Apply(root);
                 _log.Add($"{name}: {op}");
             }
-            catch (LinuxException e) when (e.Errno == Exdev && name == "view")
+            catch (LinuxException e) when (e.Errno == Errno.EXDEV && name == "view")
             {
                 // Overlay could not represent it (a redirect longer than redirect_max): skipped, and said so.
                 _log.Add($"{name}: {op}   [skipped: EXDEV]");

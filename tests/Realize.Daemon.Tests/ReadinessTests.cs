@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Realize.Harness;
 using Realize.Linux;
 using Realize.TestSupport;
 
@@ -28,7 +29,7 @@ public sealed class ReadinessTests : IDisposable
         using var manager = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         manager.Bind(new UnixDomainSocketEndPoint(path));
 
-        using var daemon = DaemonProcess.StartWrapped(_overlay.Store, ["env", $"NOTIFY_SOCKET={path}"]);
+        using var daemon = DaemonProcess.Start(RealizeCommand.Executable, _overlay.Store, [], ["env", $"NOTIFY_SOCKET={path}"]);
         string ready = await ReceiveAsync(manager, daemon);
         // Checked the moment READY=1 arrives: nothing may still be on its way.
         bool mounted = Mounts.FindMount(_overlay.View) is not null;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Realize.Core;
+using Realize.Harness;
 using Realize.Storage;
 using Realize.TestSupport;
 
@@ -36,7 +37,7 @@ public sealed class WatchLimitTests : IDisposable
     [Fact]
     public async Task TooLowWatchLimit_IsShownInStatus_AndChangesBelowUnwatchedDirectories_AreStillRecorded()
     {
-        using var daemon = DaemonProcess.StartWrapped(_store,
+        using var daemon = DaemonProcess.Start(RealizeCommand.Executable, _store, [],
             ["unshare", "--user", "--map-root-user", "sh", "-c", $"echo {Limit} > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\""]);
         await daemon.WaitUntilAnsweringAsync(s_deadline);
 

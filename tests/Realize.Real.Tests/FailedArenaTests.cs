@@ -102,7 +102,7 @@ public sealed class FailedArenaTests : IDisposable
         Shell.Check("sqlite3", _dir.Combine("store", "index.db"), "DROP TABLE history");
         Write(Music("song.mp3"), "lala");
 
-        Assert.ThrowsAny<System.Data.Common.DbException>(() => _scan.ScanAll());
+        Assert.Throws<StorageException>(() => _scan.ScanAll());
     }
 
     public void Dispose()

@@ -353,7 +353,7 @@ public sealed class HistoryPropertyTests
                 op.Apply(store.View);
                 return null;
             }
-            catch (LinuxException e) when (e.Errno == Exdev)
+            catch (LinuxException e) when (e.Errno == Errno.EXDEV)
             {
                 // Overlay could not represent it (it should not happen with redirect_dir=on): skipped, and said so in the log.
                 return "skipped: EXDEV";
@@ -363,8 +363,6 @@ public sealed class HistoryPropertyTests
                 return "skipped: " + e.Message;
             }
         }
-
-        private const int Exdev = 18;
 
         /// <summary>Compares, per arena, the merged view with the history replayed onto the lower tree.</summary>
         private string? Check(OverlayStore store)

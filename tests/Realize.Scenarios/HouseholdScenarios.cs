@@ -1,4 +1,5 @@
 using Realize.Daemon;
+using Realize.Harness;
 using Realize.Network;
 using Realize.TestSupport;
 using Xunit.Abstractions;
@@ -104,7 +105,7 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
         {
             foreach (var member in household.Members)
             {
-                daemons[member.Name] = DaemonProcess.Start(member.Store, "--settle-ms", "50");
+                daemons[member.Name] = DaemonProcess.Start(RealizeCommand.Executable, member.Store, ["--settle-ms", "50"]);
             }
             for (int round = 0; round < 6; round++)
             {
@@ -119,7 +120,7 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
                 daemons[victim.Name].Kill();
                 daemons[victim.Name].Dispose();
                 RandomChanges.Make(random, victim.Docs, random.Next(0, 5));
-                daemons[victim.Name] = DaemonProcess.Start(victim.Store, "--settle-ms", "50");
+                daemons[victim.Name] = DaemonProcess.Start(RealizeCommand.Executable, victim.Store, ["--settle-ms", "50"]);
             }
             foreach (var daemon in daemons.Values)
             {
@@ -196,16 +197,8 @@ public sealed class HouseholdScenarios(ITestOutputHelper output) : IDisposable
     /// <summary>The realize command as a user runs it; its standard output, or a failure with what it said.</summary>
     private static string RunRealize(params string[] args)
     {
-        var start = new System.Diagnostics.ProcessStartInfo(RealizeCommand.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in (string[])[RealizeCommand.Dll, .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"realize {string.Join(' ', args)} exited with {process.ExitCode}: {error.Result}");
-        return output;
+        var result = Shell.Run(RealizeCommand.Dotnet, [RealizeCommand.Dll, .. args]);
+        Assert.True(result.ExitCode == 0, $"realize {string.Join(' ', args)} exited with {result.ExitCode}: {result.Error}");
+        return result.Output;
     }
 }

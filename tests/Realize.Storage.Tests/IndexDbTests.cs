@@ -326,11 +326,17 @@ public sealed class IndexDbTests : IDisposable
     }
 
     [Fact]
-    public void Open_OfAFileThatIsNotADatabase_Throws()
+    public void Open_OfAFileThatIsNotADatabase_ThrowsStorageException_NamingTheFileAndWhatToDo()
     {
         File.WriteAllText(DbPath, new string('x', 4096));
 
-        Assert.ThrowsAny<SqliteException>(() => IndexDb.Open(DbPath).Dispose());
+        var e = Assert.Throws<StorageException>(() => IndexDb.Open(DbPath).Dispose());
+
+        Assert.Equal(DbPath, e.DatabasePath);
+        Assert.Equal(26, e.ErrorCode); // SQLITE_NOTADB
+        Assert.StartsWith($"{DbPath}: file is not a database; ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("move the file away", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
 
         Assert.Equal(new string('x', 4096), File.ReadAllText(DbPath));
     }

@@ -1,5 +1,6 @@
 using Realize.Core;
 using Realize.Daemon;
+using Realize.Harness;
 using Realize.Storage;
 
 namespace Realize.TestSupport;
@@ -56,19 +57,8 @@ public sealed class InProcessDaemon : IDisposable
     }
 
     /// <summary>Sends one request; throws, with the log, when the daemon does not answer within <paramref name="deadline"/>.</summary>
-    public async Task<ControlResponse> SendAsync(string command, TimeSpan deadline)
-    {
-        using var timeout = new CancellationTokenSource(deadline);
-        try
-        {
-            return await ControlClient.SendAsync(_store, new ControlRequest(command), timeout.Token)
-                ?? throw new InvalidOperationException($"no daemon answered '{command}'; its log:\n{Logs}");
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            throw new TimeoutException($"the daemon did not answer '{command}' within {deadline.TotalSeconds:0} s; its log:\n{Logs}");
-        }
-    }
+    public Task<ControlResponse> SendAsync(string command, TimeSpan deadline) =>
+        ControlRequests.SendAsync(_store, command, deadline, "the daemon", () => Logs.ToString());
 
     /// <summary>The daemon's status now.</summary>
     public async Task<DaemonStatus> StatusAsync(TimeSpan deadline) =>

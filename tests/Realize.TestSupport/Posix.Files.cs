@@ -40,9 +40,6 @@ public static partial class Posix
         Checked(utimensat(AtFdCwd, path, times, 0), "utimensat", path);
     }
 
-    /// <summary>kill(2): sends <paramref name="signal"/> (15 is SIGTERM) to process <paramref name="pid"/>.</summary>
-    public static void Kill(int pid, int signal) => Checked(kill(pid, signal), "kill", "pid " + pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
     private const int AtFdCwd = -100;
 
     private static void Checked(int result, string call, string path)
@@ -67,9 +64,6 @@ public static partial class Posix
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int chmod(string path, uint mode);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int utimensat(int dirfd, string path, long* times, int flags);

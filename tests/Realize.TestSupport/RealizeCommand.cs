@@ -1,4 +1,4 @@
-using Xunit;
+using Realize.Harness;
 
 namespace Realize.TestSupport;
 
@@ -6,17 +6,11 @@ namespace Realize.TestSupport;
 public static class RealizeCommand
 {
     /// <summary>The realize.dll built next to the test assembly: the test project must reference src/Realize.Cli.</summary>
-    public static string Dll
-    {
-        get
-        {
-            string path = Path.Combine(AppContext.BaseDirectory, "realize.dll");
-            Assert.True(File.Exists(path), $"{path} is missing: the test project must reference src/Realize.Cli");
-            return path;
-        }
-    }
+    public static RealizeExecutable Executable => RealizeExecutable.In(AppContext.BaseDirectory);
 
-    /// <summary>The dotnet host that runs <see cref="Dll"/>: the one running the tests when known, else dotnet from PATH.</summary>
-    public static string Dotnet =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+    /// <summary>The path of <see cref="Executable"/>'s realize.dll.</summary>
+    public static string Dll => Executable.Dll;
+
+    /// <summary>The dotnet host that runs <see cref="Dll"/>.</summary>
+    public static string Dotnet => RealizeExecutable.DefaultDotnet;
 }

@@ -6,11 +6,12 @@ namespace Realize.TestSupport;
 /// </summary>
 public sealed class ScratchMount : IDisposable
 {
-    public ScratchMount(string mountPoint, string fsType)
+    /// <param name="options">mount(8)'s <c>-o</c>, such as <c>size=1m</c> for a small tmpfs; null for none.</param>
+    public ScratchMount(string mountPoint, string fsType, string? options = null)
     {
         Root.Require();
         Directory.CreateDirectory(mountPoint);
-        Shell.Check("mount", "-t", fsType, fsType, mountPoint);
+        Shell.Check("mount", ["-t", fsType, .. options is null ? Array.Empty<string>() : ["-o", options], fsType, mountPoint]);
         MountPoint = mountPoint;
         IsMounted = true;
     }

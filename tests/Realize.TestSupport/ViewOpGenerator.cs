@@ -1,4 +1,5 @@
 using System.Globalization;
+using Realize.Core;
 using Realize.Linux;
 
 namespace Realize.TestSupport;
@@ -100,11 +101,11 @@ public sealed class ViewOpGenerator
             int files = random.Next(0, 4);
             foreach (string name in names.Take(dirs))
             {
-                Fill(dir + "/" + name, depth + 1);
+                Fill(RelPaths.Join(dir, name), depth + 1);
             }
             foreach (string name in names.Skip(dirs).Take(files))
             {
-                entries.Add(new LowerEntry(dir + "/" + name, RandomContent(random)));
+                entries.Add(new LowerEntry(RelPaths.Join(dir, name), RandomContent(random)));
             }
         }
         foreach (string arena in arenas)
@@ -187,14 +188,14 @@ public sealed class ViewOpGenerator
         {
             return ViewOp.RenameFile(source, Pick(others));
         }
-        string dir = Chance(60) ? Parent(source) : Pick(view.Dirs);
+        string dir = Chance(60) ? RelPaths.Parent(source) : Pick(view.Dirs);
         return ViewOp.RenameFile(source, NewPath(root, dir));
     }
 
     private ViewOp? RenameDir(string root, ViewTree view, List<string> nonRoot)
     {
         string source = Pick(nonRoot);
-        bool Outside(string d) => d != source && !d.StartsWith(source + "/", StringComparison.Ordinal);
+        bool Outside(string d) => !RelPaths.IsAtOrBelow(d, source);
         var empty = view.EmptyDirs.Where(Outside).ToList();
         if (empty.Count > 0 && Chance(15))
         {
@@ -205,7 +206,7 @@ public sealed class ViewOpGenerator
         {
             return null;
         }
-        string parent = Chance(50) && Outside(Parent(source)) ? Parent(source) : Pick(parents);
+        string parent = Chance(50) && Outside(RelPaths.Parent(source)) ? RelPaths.Parent(source) : Pick(parents);
         return ViewOp.RenameDir(source, NewPath(root, parent));
     }
 
@@ -225,7 +226,7 @@ public sealed class ViewOpGenerator
             case 0 when roots.Count > 0:
                 // An arena's root moves away: into another arena, or outside them all.
                 string arena = Pick(roots);
-                var into = view.Dirs.Where(d => d != arena && !d.StartsWith(arena + "/", StringComparison.Ordinal)).ToList();
+                var into = view.Dirs.Where(d => !RelPaths.IsAtOrBelow(d, arena)).ToList();
                 return ViewOp.RenameDir(arena, into.Count > 0 && Chance(60) ? NewPath(root, Pick(into)) : outside);
             case 1 when missing.Count > 0 && nonRoot.Count + view.OutsideDirs.Count > 0:
                 // A directory becomes a missing arena's root.
@@ -259,14 +260,12 @@ public sealed class ViewOpGenerator
     {
         for (int attempt = 0; attempt < 8; attempt++)
         {
-            string path = dir + "/" + Pick(s_names);
+            string path = RelPaths.Join(dir, Pick(s_names));
             if (Stat.TryLstat(Path.Combine(root, path)) is null)
             {
                 return path;
             }
         }
-        return dir + "/n" + _fresh++.ToString(CultureInfo.InvariantCulture);
+        return RelPaths.Join(dir, "n" + _fresh++.ToString(CultureInfo.InvariantCulture));
     }
-
-    private static string Parent(string path) => path[..path.LastIndexOf('/')];
 }

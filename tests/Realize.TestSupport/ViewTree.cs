@@ -1,3 +1,4 @@
+using Realize.Core;
 using Realize.Linux;
 using Realize.Real;
 
@@ -53,7 +54,7 @@ public sealed record ViewTree(List<string> Dirs, List<string> EmptyDirs, List<st
                         // A plain arena's marker: never shared, never touched by the operations.
                         continue;
                     }
-                    Walk(root, path + "/" + child, dirs, files);
+                    Walk(root, RelPaths.Join(path, child!), dirs, files);
                 }
                 break;
             case FileKind.Regular:

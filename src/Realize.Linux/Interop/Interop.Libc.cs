@@ -14,6 +14,7 @@ internal static partial class Interop
     internal const int EIO = 5;
     internal const int EACCES = 13;
     internal const int EBUSY = 16;
+    internal const int EXDEV = 18;
     internal const int ENOTDIR = 20;
     internal const int EINVAL = 22;
     internal const int ERANGE = 34;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Realize.Scenarios;
+namespace Realize.TestSupport;
 
 /// <summary>
 /// A TCP proxy on loopback between peers, for cutting their connections the ways networks

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
+using Realize.Core;
 using Realize.Daemon;
+using Realize.Harness;
 using Realize.Linux;
 using Realize.Real;
 using Realize.Storage;
@@ -9,74 +10,65 @@ using Realize.Storage;
 namespace Realize.Bench;
 
 /// <summary>
-/// <c>realize up</c> as a child process, <c>dotnet realize.dll --store STORE up --settle-ms N</c>,
-/// as a user runs it. Its standard output and error are appended to <c>DIR/daemon.log</c>, its
-/// pid is in <c>DIR/daemon.pid</c> while it runs (bench/run.sh stops it from there when this
-/// program dies). It is stopped with SIGTERM, as ^C or systemd would; it then unmounts the view.
+/// <c>realize up</c> run as a user runs it (a <see cref="DaemonProcess"/>), with what the
+/// benchmarks add: its output appended to <c>DIR/daemon.log</c>, its pid in <c>DIR/daemon.pid</c>
+/// while it runs (bench/run.sh stops it from there when this program dies), its CPU time and
+/// memory, and a clean stop checked (exit code 0, the merged view unmounted).
 /// </summary>
-internal sealed class DaemonProcess : IDisposable
+internal sealed class BenchDaemon : IDisposable
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan s_quietTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan s_statusTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Process _process;
+    private readonly DaemonProcess _process;
     private readonly string _pidFile;
     private bool _stopped;
 
-    private DaemonProcess(Process process, Store store, string log, string pidFile)
+    private BenchDaemon(DaemonProcess process, string log, string pidFile)
     {
         _process = process;
-        Store = store;
         LogPath = log;
         _pidFile = pidFile;
     }
 
-    public Store Store { get; }
+    public Store Store => _process.Store;
 
     /// <summary>Where the daemon's output goes (appended: one file for every start in DIR).</summary>
     public string LogPath { get; }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     /// <summary>
     /// Starts the daemon on the store <c>DIR/store</c>, with its default settle delay when
     /// <paramref name="settleMs"/> is null, and returns once it answers a status request (as
     /// <c>realize status --json</c> asks), which it does once its catch-up scan is done and it watches.
     /// </summary>
-    public static DaemonProcess Start(string cli, string dir, int? settleMs)
+    public static BenchDaemon Start(string cli, string dir, int? settleMs)
     {
         var store = Store.Open(Path.Combine(dir, "store"));
         string log = Path.Combine(dir, "daemon.log");
-        string[] command = settleMs is { } ms
-            ? ["dotnet", cli, "--store", store.Root, "up", "--settle-ms", ms.ToString(CultureInfo.InvariantCulture)]
-            : ["dotnet", cli, "--store", store.Root, "up"];
-        File.AppendAllText(log, $"== {DateTime.UtcNow:u} {string.Join(' ', command)}\n");
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        // exec: the child becomes the daemon itself, so its pid is the one to signal and to read in /proc.
-        foreach (string arg in (string[])["-c", "log=$1; shift; exec \"$@\" >>\"$log\" 2>&1", "sh", log, .. command])
-        {
-            info.ArgumentList.Add(arg);
-        }
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start /bin/sh");
+        var realize = RealizeExecutable.At(cli);
+        string[] options = settleMs is { } ms ? ["--settle-ms", ms.ToString(CultureInfo.InvariantCulture)] : [];
+        var process = DaemonProcess.Start(realize, store, options, logFile: log);
         string pidFile = Path.Combine(dir, "daemon.pid");
-        File.WriteAllText(pidFile, process.Id.ToString(CultureInfo.InvariantCulture) + "\n");
-        var daemon = new DaemonProcess(process, store, log, pidFile);
+        var daemon = new BenchDaemon(process, log, pidFile);
         try
         {
+            File.WriteAllText(pidFile, process.Pid.ToString(CultureInfo.InvariantCulture) + "\n");
             var clock = Stopwatch.StartNew();
-            while (daemon.Status() is null)
+            try
             {
-                daemon.EnsureRunning();
-                if (clock.Elapsed > s_startTimeout)
-                {
-                    throw new BenchException($"the daemon did not answer within {s_startTimeout.TotalMinutes} minutes; see {log}");
-                }
-                Thread.Sleep(20);
+                process.WaitUntilAnsweringAsync(s_startTimeout).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                throw new BenchException($"the daemon did not answer: {e.Message.Split('\n')[0]} See {log}", e);
             }
             Console.WriteLine($"daemon: pid {daemon.Pid}, --settle-ms {settleMs?.ToString(CultureInfo.InvariantCulture) ?? "default"}, answering after {clock.Elapsed.TotalSeconds:0.00} s");
             // The same request through the CLI, as a script would check the daemon is up.
-            Console.WriteLine($"daemon: realize status --json: {Measure.Capture("dotnet", cli, "--store", store.Root, "status", "--json").Output.Trim()}");
+            Console.WriteLine($"daemon: realize status --json: {Measure.Capture(realize.Dotnet, realize.Dll, "--store", store.Root, "status", "--json").Output.Trim()}");
         }
         catch
         {
@@ -87,17 +79,7 @@ internal sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>What the daemon says of itself (as <c>realize status --json</c>); null when it does not answer (yet).</summary>
-    public DaemonStatus? Status()
-    {
-        try
-        {
-            return ControlClient.SendAsync(Store, new ControlRequest("status")).GetAwaiter().GetResult()?.Status;
-        }
-        catch (Exception e) when (e is IOException or SocketException or RealizeException)
-        {
-            return null;
-        }
-    }
+    public DaemonStatus? Status() => _process.TryStatusAsync(s_statusTimeout).GetAwaiter().GetResult();
 
     /// <summary>Waits until the daemon has no path waiting to settle.</summary>
     public DaemonStatus WaitUntilQuiet()
@@ -123,7 +105,7 @@ internal sealed class DaemonProcess : IDisposable
     {
         if (_process.HasExited)
         {
-            throw new BenchException($"the daemon exited with {_process.ExitCode}; the end of {LogPath}:\n{LogTail()}");
+            throw new BenchException($"the daemon exited with {_process.ExitCode}; the end of {LogPath}:\n{_process.LogTail()}");
         }
     }
 
@@ -139,8 +121,8 @@ internal sealed class DaemonProcess : IDisposable
     /// <summary>A field of the daemon's <c>/proc/PID/status</c> (VmRSS, VmHWM), in MB of 10^6 bytes.</summary>
     public double Megabytes(string field) => Measure.StatusMegabytes(field, $"/proc/{Pid}/status");
 
-    /// <summary>How many lines of the log contain <paramref name="text"/>.</summary>
-    public int CountLogLines(string text) => File.ReadLines(LogPath).Count(line => line.Contains(text, StringComparison.Ordinal));
+    /// <summary>How many lines the daemon has logged since it started that contain <paramref name="text"/>.</summary>
+    public int CountLogLines(string text) => _process.CountLogLines(text);
 
     /// <summary>
     /// Stops the daemon with SIGTERM and waits for it; throws when it does not stop cleanly
@@ -154,25 +136,25 @@ internal sealed class DaemonProcess : IDisposable
         }
         _stopped = true;
         var clock = Stopwatch.StartNew();
-        if (!_process.HasExited)
+        int? exit = null;
+        TimeoutException? timeout = null;
+        try
         {
-            Libc.Signal(Pid, Libc.SIGTERM);
+            exit = _process.Stop(s_stopTimeout);
         }
-        bool exited = _process.WaitForExit(s_stopTimeout);
-        if (!exited)
+        catch (TimeoutException e)
         {
-            _process.Kill();
-            _process.WaitForExit();
+            timeout = e;
         }
         File.Delete(_pidFile);
         bool leftMounted = UnmountLeftover();
-        if (!exited)
+        if (timeout is not null)
         {
-            throw new BenchException($"the daemon did not stop within {s_stopTimeout.TotalMinutes} minutes of SIGTERM: killed it; see {LogPath}");
+            throw new BenchException($"the daemon did not stop within {s_stopTimeout.TotalMinutes} minutes of SIGTERM: killed it; see {LogPath}", timeout);
         }
-        if (_process.ExitCode != 0)
+        if (exit != 0)
         {
-            throw new BenchException($"the daemon exited with {_process.ExitCode} when stopped; the end of {LogPath}:\n{LogTail()}");
+            throw new BenchException($"the daemon exited with {exit} when stopped; the end of {LogPath}:\n{_process.LogTail()}");
         }
         if (leftMounted)
         {
@@ -211,6 +193,4 @@ internal sealed class DaemonProcess : IDisposable
         }
         return true;
     }
-
-    private string LogTail() => string.Join('\n', File.ReadLines(LogPath).TakeLast(20));
 }
