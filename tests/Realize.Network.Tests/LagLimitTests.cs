@@ -10,6 +10,19 @@ public sealed class LagLimitTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>Checks, again and again until a second before <paramref name="limit"/>, that the history still starts at <paramref name="first"/>.</summary>
+    private static async Task AssertKeptUntilAsync(Member member, long first, DateTimeOffset limit)
+    {
+        int checks = 0;
+        while (DateTimeOffset.UtcNow < limit - TimeSpan.FromSeconds(1))
+        {
+            Assert.Equal(first, member.FirstIndex());
+            checks++;
+            await Task.Delay(Poll.Interval);
+        }
+        Assert.True(checks > 0, "the history was checked before the limit passed");
+    }
+
     [Fact]
     public async Task APeerThatStaysAway_NoLongerHoldsTrimmingBack_OnceTheLimitPasses_AndGetsAResetWhenItReturns()
     {
@@ -35,14 +48,7 @@ public sealed class LagLimitTests : IDisposable
         await Poll.UntilAsync(() => nas.CursorOf(laptop)?.Acked == 5, s_deadline, () => "the laptop acknowledges the rest");
         // What both have is trimmed; what the phone lacks is kept while it is within the limit.
         await Poll.UntilAsync(() => nas.FirstIndex() == 3, s_deadline, () => $"the entries both peers hold are trimmed (first kept: {nas.FirstIndex()})");
-        int checks = 0;
-        while (DateTimeOffset.UtcNow < left + keep - TimeSpan.FromSeconds(1))
-        {
-            Assert.Equal(3, nas.FirstIndex());
-            checks++;
-            await Task.Delay(Poll.Interval);
-        }
-        Assert.True(checks > 0, "the history was checked before the limit passed");
+        await AssertKeptUntilAsync(nas, 3, left + keep);
         var within = nas.StatusOf(phone).Arenas.Single();
         Assert.Equal((2L, 3L, false), (within.Acked, within.Pending, within.Lapsed));
 
@@ -79,14 +85,7 @@ public sealed class LagLimitTests : IDisposable
         var cursor = nas.CursorOf(phone)!;
         Assert.Equal(0, cursor.Acked);
         Assert.InRange(cursor.AckedAt, configured.AddSeconds(-1), DateTimeOffset.UtcNow);
-        int checks = 0;
-        while (DateTimeOffset.UtcNow < cursor.AckedAt + keep - TimeSpan.FromSeconds(1))
-        {
-            Assert.Equal(1, nas.FirstIndex());
-            checks++;
-            await Task.Delay(Poll.Interval);
-        }
-        Assert.True(checks > 0, "the history was checked before the limit passed");
+        await AssertKeptUntilAsync(nas, 1, cursor.AckedAt + keep);
 
         await Poll.UntilAsync(() => nas.FirstIndex() == 3, s_deadline, () => "the history is trimmed past the phone once the limit passed");
         Assert.True(DateTimeOffset.UtcNow - cursor.AckedAt >= keep, "not before the limit");
