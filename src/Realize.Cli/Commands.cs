@@ -122,8 +122,7 @@ internal static class Commands
             output.WriteLine($"arena '{arena}' added");
             if (ControlClient.SendAsync(store, new ControlRequest("status")).GetAwaiter().GetResult() is not null)
             {
-                // The daemon reads the arenas when it starts.
-                output.WriteLine("realize up is running: restart it to watch the new arena");
+                output.WriteLine("realize up is running: it scans and watches the new arena within a second ('realize status' shows it)");
             }
             return 0;
         });
@@ -187,7 +186,7 @@ internal static class Commands
             output.WriteLine($"peer '{peerName}' added{(at is null ? " (blind: it connects here)" : $" at {at}")}");
             if (ControlClient.SendAsync(store, new ControlRequest("status")).GetAwaiter().GetResult() is not null)
             {
-                output.WriteLine("realize up is running: restart it to connect to the new peer");
+                output.WriteLine("realize up is running: it connects to or lets in the new peer within a second ('realize status' shows it)");
             }
             return 0;
         });

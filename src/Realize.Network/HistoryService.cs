@@ -51,7 +51,9 @@ public sealed partial class HistoryService : IDisposable
     private readonly HistoryFeed _feed;
     private readonly HistoryOptions _options;
     private readonly ILogger _logger;
-    private readonly bool _listens;
+    // What Start binds, whatever later configurations say.
+    private readonly string? _listen;
+    private bool Listens => _listen is not null;
     // Guards the changes of the configuration and of the peers, and the loops started for them.
     private readonly Lock _gate = new();
     // Replaced, never changed: a reader takes the one in force as it is, without the lock.
@@ -71,7 +73,7 @@ public sealed partial class HistoryService : IDisposable
         _options = options;
         _logger = logger;
         _config = store.Config;
-        _listens = store.Config.Listen is not null;
+        _listen = store.Config.Listen;
         _peers = store.Config.Peers.ToDictionary(p => p.Id, p => new PeerState(p));
     }
 
@@ -81,7 +83,7 @@ public sealed partial class HistoryService : IDisposable
     /// <summary>Binds the listening socket, so that a taken port stops the start with a clear error.</summary>
     public void Start()
     {
-        if (_config.Listen is not { } listen)
+        if (_listen is not { } listen)
         {
             return;
         }
@@ -164,7 +166,7 @@ public sealed partial class HistoryService : IDisposable
         }
         _loops.RemoveAll(t => t.IsCompleted);
         _loops.Add(ConnectLoopAsync(state, Handshake.Receive, stop));
-        if (!_listens)
+        if (!Listens)
         {
             // A listening peer never calls a blind one: this one brings its history over.
             _loops.Add(ConnectLoopAsync(state, Handshake.Send, stop));
@@ -212,31 +214,23 @@ public sealed partial class HistoryService : IDisposable
                     StartLoops(state, stop);
                 }
             }
-            if (config.Listen != old.Listen)
+            if (config.Listen != old.Listen && config.Listen != _listen)
             {
-                LogListenChanged(_logger, config.Listen ?? "(none)", old.Listen ?? "(none)");
+                LogListenChanged(_logger, config.Listen ?? "(none)", _listen ?? "(none: blind)");
             }
         }
         if (changes.Count > 0)
         {
             LogReconfigured(_logger, string.Join(", ", changes));
         }
-        try
-        {
-            EnsureCursors(config);
-        }
-        catch (Exception e) when (e is StorageException or IOException)
-        {
-            // The trimming treats a missing cursor as one just made; the next change or start writes it.
-            LogTrimFailed(_logger, e.Message);
-        }
+        EnsureCursors(config);
     }
 
     /// <summary>Every peer's state, for <c>status</c>; <paramref name="index"/> and <paramref name="unreal"/> are the caller's connections.</summary>
     public List<PeerStatus> Status(IndexDb index, UnrealDb unreal)
     {
         var config = _config;
-        bool blind = !_listens;
+        bool blind = !Listens;
         var keep = KeepFor(config);
         var now = DateTimeOffset.UtcNow;
         var statuses = new List<PeerStatus>();
@@ -277,8 +271,16 @@ public sealed partial class HistoryService : IDisposable
     /// <summary>Gives every peer a dated cursor of each arena it shares: one never heard of counts its silence from now.</summary>
     private void EnsureCursors(StoreConfig config)
     {
-        using var index = _store.OpenIndex();
-        index.EnsureCursors(config.Peers.SelectMany(p => config.ArenasSharedWith(p.Name).Select(a => (p.Id, a))), DateTimeOffset.UtcNow);
+        try
+        {
+            using var index = _store.OpenIndex();
+            index.EnsureCursors(config.Peers.SelectMany(p => config.ArenasSharedWith(p.Name).Select(a => (p.Id, a))), DateTimeOffset.UtcNow);
+        }
+        catch (Exception e) when (e is StorageException or IOException)
+        {
+            // The trimming takes a missing cursor for one just made; the next change or start writes it.
+            LogTrimFailed(_logger, e.Message);
+        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken stop)
@@ -514,7 +516,7 @@ public sealed partial class HistoryService : IDisposable
             LogProtocolError(_logger, link.Peer.Name, e.Message);
         }
         catch (Exception e) when (e is IOException or TimeoutException or SocketException or System.Security.Authentication.AuthenticationException
-            or RealizeException or Microsoft.Data.Sqlite.SqliteException or InvalidDataException)
+            or RealizeException or InvalidDataException)
         {
             error = e.Message;
             LogDisconnected(_logger, link.Peer.Name, e.Message);

@@ -10,6 +10,19 @@ public sealed class LagLimitTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>Checks, again and again until a second before <paramref name="limit"/>, that the history still starts at <paramref name="first"/>.</summary>
+    private static async Task AssertKeptUntilAsync(Member member, long first, DateTimeOffset limit)
+    {
+        int checks = 0;
+        while (DateTimeOffset.UtcNow < limit - TimeSpan.FromSeconds(1))
+        {
+            Assert.Equal(first, member.FirstIndex());
+            checks++;
+            await Task.Delay(Poll.Interval);
+        }
+        Assert.True(checks > 0, "the history was checked before the limit passed");
+    }
+
     [Fact]
     public async Task APeerThatStaysAway_NoLongerHoldsTrimmingBack_OnceTheLimitPasses_AndGetsAResetWhenItReturns()
     {
@@ -35,14 +48,7 @@ public sealed class LagLimitTests : IDisposable
         await Poll.UntilAsync(() => nas.CursorOf(laptop)?.Acked == 5, s_deadline, () => "the laptop acknowledges the rest");
         // What both have is trimmed; what the phone lacks is kept while it is within the limit.
         await Poll.UntilAsync(() => nas.FirstIndex() == 3, s_deadline, () => $"the entries both peers hold are trimmed (first kept: {nas.FirstIndex()})");
-        int checks = 0;
-        while (DateTimeOffset.UtcNow < left + keep - TimeSpan.FromSeconds(1))
-        {
-            Assert.Equal(3, nas.FirstIndex());
-            checks++;
-            await Task.Delay(Poll.Interval);
-        }
-        Assert.True(checks > 0, "the history was checked before the limit passed");
+        await AssertKeptUntilAsync(nas, 3, left + keep);
         var within = nas.StatusOf(phone).Arenas.Single();
         Assert.Equal((2L, 3L, false), (within.Acked, within.Pending, within.Lapsed));
 
@@ -59,5 +65,59 @@ public sealed class LagLimitTests : IDisposable
         Assert.Equal(nas.OwnFiles(), phone.FilesOf(nas));
         Assert.Equal(["a.txt", "c.txt"], phone.FilesOf(nas).Keys.Order(StringComparer.Ordinal));
         await Poll.UntilAsync(() => !nas.StatusOf(phone).Arenas.Single().Lapsed, s_deadline, () => "the phone is no longer shown as lapsed");
+    }
+
+    [Fact]
+    public async Task APeerNeverHeardOf_CountsItsSilenceFromWhenItWasConfigured()
+    {
+        var keep = TimeSpan.FromSeconds(4);
+        await using var nas = Member.Listening(_dir, "nas");
+        await using var laptop = Member.Blind(_dir, "laptop");
+        await using var phone = Member.Blind(_dir, "phone");
+        nas.Configure(laptop, phone);
+        laptop.Configure(nas);
+        nas.Write(("a.txt", "one"), ("b.txt", "two"));
+        var configured = DateTimeOffset.UtcNow;
+        nas.Start(Member.Fast with { KeepFor = keep, TrimInterval = TimeSpan.FromMilliseconds(100) });
+        laptop.Start();
+
+        await Poll.UntilAsync(() => nas.CursorOf(laptop)?.Acked == 2, s_deadline, () => "the laptop acknowledges everything");
+        var cursor = nas.CursorOf(phone)!;
+        Assert.Equal(0, cursor.Acked);
+        Assert.InRange(cursor.AckedAt, configured.AddSeconds(-1), DateTimeOffset.UtcNow);
+        await AssertKeptUntilAsync(nas, 1, cursor.AckedAt + keep);
+
+        await Poll.UntilAsync(() => nas.FirstIndex() == 3, s_deadline, () => "the history is trimmed past the phone once the limit passed");
+        Assert.True(DateTimeOffset.UtcNow - cursor.AckedAt >= keep, "not before the limit");
+    }
+
+    [Fact]
+    public async Task WithoutKeepForInTheOptions_TheLimitIsKeepDays_AndAChangeOfItAppliesWhileRunning()
+    {
+        await using var nas = Member.Listening(_dir, "nas");
+        await using var laptop = Member.Blind(_dir, "laptop");
+        await using var phone = Member.Blind(_dir, "phone");
+        nas.Configure(laptop, phone);
+        nas.Store.SaveConfig(nas.Store.Config with { HistoryKeepDays = 3 });
+        nas.Write(("a.txt", "one"), ("b.txt", "two"), ("c.txt", "three"));
+        using (var index = nas.Store.OpenIndex())
+        {
+            // The laptop has everything; the phone was last heard of two days ago, at index 1.
+            index.SetAckedIndex(laptop.Id, Member.Docs, 3, DateTimeOffset.UtcNow);
+            index.SetAckedIndex(phone.Id, Member.Docs, 1, DateTimeOffset.UtcNow.AddDays(-2));
+        }
+        nas.Start(Member.Fast with { TrimInterval = TimeSpan.FromMilliseconds(50) });
+
+        // One trim goes to what every peer holds: had the phone not held it back, it would go to 3 at once.
+        await Poll.UntilAsync(() => nas.FirstIndex() == 2, s_deadline, () => $"what both hold is trimmed (first kept: {nas.FirstIndex()})");
+        Assert.False(nas.StatusOf(phone).Arenas.Single().Lapsed);
+
+        nas.Store.SaveConfig(nas.Store.Config with { HistoryKeepDays = 1 });
+        nas.Service.Reconfigure(nas.Store.Config);
+
+        await Poll.UntilAsync(() => nas.FirstIndex() == 4, s_deadline, () => $"trimmed past the phone once keep_days is 1 (first kept: {nas.FirstIndex()})");
+        var phoneDocs = nas.StatusOf(phone).Arenas.Single();
+        Assert.Equal((1L, 2L, true), (phoneDocs.Acked, phoneDocs.Pending, phoneDocs.Lapsed));
+        Assert.False(nas.StatusOf(laptop).Arenas.Single().Lapsed);
     }
 }

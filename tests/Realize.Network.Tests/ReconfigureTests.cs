@@ -73,7 +73,8 @@ public sealed class ReconfigureTests : IDisposable
         // It keeps calling, and is refused each time.
         await Poll.UntilAsync(() => laptop.StatusOf(nas).LastError?.Contains("does not know this peer", StringComparison.Ordinal) == true, s_deadline,
             () => $"the laptop is refused; its log:\n{laptop.Logs}");
-        Assert.Contains(nas.Logs.Lines, l => l.Message.Contains(laptop.Id.ToString(), StringComparison.Ordinal) && l.Message.Contains("not in realize.toml", StringComparison.Ordinal));
+        await Poll.UntilAsync(() => nas.Logs.Lines.Any(l => l.Message.Contains(laptop.Id.ToString(), StringComparison.Ordinal) && l.Message.Contains("not in realize.toml", StringComparison.Ordinal)),
+            s_deadline, () => $"the nas logs the refusal; its log:\n{nas.Logs}");
         laptop.Write(("b.txt", "b"));
         await Poll.UntilAsync(() => laptop.Logs.Lines.Count(l => l.Message.Contains("does not know this peer", StringComparison.Ordinal)) >= 3, s_deadline,
             () => "the laptop tries again with something to send");
@@ -123,5 +124,23 @@ public sealed class ReconfigureTests : IDisposable
 
         await Poll.UntilAsync(() => Has(laptop, nas, "a.txt"), s_deadline, () => $"docs is exchanged once shared; nas log:\n{nas.Logs}");
         Assert.Empty(laptop.StatusOf(nas).OnlyHere);
+    }
+
+    [Fact]
+    public async Task APeerThatDidNotChange_KeepsItsLinks_WhenAnotherIsAdded()
+    {
+        var (nas, laptop) = StartHousehold();
+        await using var _ = nas;
+        await using var __ = laptop;
+        await using var phone = Member.Blind(_dir, "phone");
+        await Poll.UntilAsync(() => nas.StatusOf(laptop) is { Sending: true }, s_deadline, () => "the laptop is connected");
+        var since = nas.StatusOf(laptop).Since;
+
+        Reconfigure(nas, c => c with { Peers = [.. c.Peers, phone.AsPeer()] });
+
+        var after = nas.StatusOf(laptop);
+        Assert.True(after.Sending, "the laptop's link is still up");
+        Assert.Equal(since, after.Since);
+        Assert.False(nas.StatusOf(phone).Connected);
     }
 }
