@@ -103,20 +103,19 @@ internal static class Demo
     {
         string music = Path.Combine(top, "music");
         Write(Path.Combine(music, "tune.txt"), "(a tune)\n");
-        ArenaMarker.Write(music, ArenaName.Parse("music"));
-        store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(ArenaName.Parse("music"), music)] });
-        output.WriteLine($"# realize arena add music --path {music}   (a plain directory, shared as it is)");
         output.WriteLine("# realize up: mounts the view, catches up, then records changes as they happen");
         using var stop = new CancellationTokenSource();
         var daemon = Task.Run(() => Daemon.Daemon.RunAsync(store, new Daemon.DaemonOptions(), NullLoggerFactory.Instance, stop.Token));
         try
         {
-            Until(daemon, () => Daemon.ControlClient.SendAsync(store, new Daemon.ControlRequest("status")).GetAwaiter().GetResult()?.Status is not null, "the daemon to answer");
+            Until(daemon, () => Status(store) is not null, "the daemon to answer");
             string view = store.Config.Mount!;
             LiveStep(output, store, daemon, "echo 'Written while it runs.' > docs/live.txt", () => Write(Path.Combine(view, "docs", "live.txt"), "Written while it runs.\n"));
             LiveStep(output, store, daemon, "mv docs/ideas docs/someday", () => Directory.Move(Path.Combine(view, "docs", "ideas"), Path.Combine(view, "docs", "someday")));
+            AddArena(output, store, daemon, music);
             LiveStep(output, store, daemon, $"echo 'la la' > {music}/song.txt", () => Write(Path.Combine(music, "song.txt"), "la la\n"));
-            var status = Daemon.ControlClient.SendAsync(store, new Daemon.ControlRequest("status")).GetAwaiter().GetResult()?.Status;
+            Unplug(output, store, daemon, music);
+            var status = Status(store);
             output.WriteLine($"# realize status: {string.Join("; ", status!.Arenas.Select(a => $"{a.Name} {a.FilesIndexed} files, history {a.HistoryLength}"))}; {status.Watches} directories watched");
         }
         finally
@@ -126,6 +125,43 @@ internal static class Demo
         }
         output.WriteLine("# stopped (as on Ctrl-C): what was pending is recorded, the view unmounted");
     }
+
+    /// <summary><c>arena add</c> while the daemon runs: it scans and watches the new arena without a restart.</summary>
+    private static void AddArena(TextWriter output, Store store, Task daemon, string music)
+    {
+        var name = ArenaName.Parse("music");
+        output.WriteLine($"$ realize arena add music --path {music}   # a plain directory, shared as it is; no restart");
+        var clock = Stopwatch.StartNew();
+        ArenaMarker.Write(music, name);
+        store.SaveConfig(store.Config with { Arenas = [.. store.Config.Arenas, new ArenaConfig(name, music)] });
+        using var index = store.OpenIndex();
+        Until(daemon, () => index.LastIndex(name) > 0, "the new arena to be scanned");
+        output.WriteLine($"# scanned and watched within {clock.Elapsed.TotalMilliseconds:0} ms:");
+        foreach (var notification in index.ReadHistory(name, 0))
+        {
+            output.WriteLine(HistoryJson.Format(notification));
+        }
+    }
+
+    /// <summary>A plain arena's directory gone (as when its disk is unmounted): not recorded as removed, and resumed once back.</summary>
+    private static void Unplug(TextWriter output, Store store, Task daemon, string music)
+    {
+        using var index = store.OpenIndex();
+        long before = index.LastIndex(ArenaName.Parse("music"));
+        output.WriteLine($"$ mv {music} {music}.unplugged   # as if its disk were unmounted");
+        Directory.Move(music, music + ".unplugged");
+        Until(daemon, () => Status(store)?.Arenas.Single(a => a.Name == "music").State == "unavailable", "music to be unavailable");
+        output.WriteLine($"# realize status: music unavailable: {Status(store)!.Arenas.Single(a => a.Name == "music").Problem}");
+        output.WriteLine($"$ mv {music}.unplugged {music}");
+        var clock = Stopwatch.StartNew();
+        Directory.Move(music + ".unplugged", music);
+        Until(daemon, () => Status(store)?.Arenas.Single(a => a.Name == "music").State == "recorded", "music to be recorded again");
+        long removed = index.ReadHistory(ArenaName.Parse("music"), before).Count(n => n.Type == NotificationType.Removed);
+        output.WriteLine($"# recorded again within {clock.Elapsed.TotalMilliseconds:0} ms; removals recorded meanwhile: {removed}");
+    }
+
+    private static Daemon.DaemonStatus? Status(Store store) =>
+        Daemon.ControlClient.SendAsync(store, new Daemon.ControlRequest("status")).GetAwaiter().GetResult()?.Status;
 
     /// <summary>Part three: a second peer, blind, and both daemons exchanging their histories over TLS on loopback.</summary>
     private static void Household(TextWriter output, Store nas, string top)

@@ -16,6 +16,9 @@ public sealed class DemoTests
         Assert.Contains("\"arena\":\"docs\",\"type\":\"added\",\"path\":\"live.txt\"", output, StringComparison.Ordinal);
         Assert.Contains("\"arena\":\"docs\",\"type\":\"added\",\"path\":\"someday/2027.txt\"", output, StringComparison.Ordinal);
         Assert.Contains("\"arena\":\"music\",\"type\":\"added\",\"path\":\"song.txt\"", output, StringComparison.Ordinal);
+        Assert.Contains("\"arena\":\"music\",\"type\":\"added\",\"path\":\"tune.txt\"", output, StringComparison.Ordinal);
+        Assert.Contains("# realize status: music unavailable: ", output, StringComparison.Ordinal);
+        Assert.Contains("removals recorded meanwhile: 0", output, StringComparison.Ordinal);
         Assert.Equal(2, output.Split('\n').Count(l => l.StartsWith("# in the other peer's table within ", StringComparison.Ordinal)));
         Assert.Contains("{\"peer\":\"nas\",\"arena\":\"docs\",\"path\":\"arrived.txt\"", output, StringComparison.Ordinal);
         Assert.Contains("{\"peer\":\"laptop\",\"arena\":\"music\",\"path\":\"laptop-song.txt\"", output, StringComparison.Ordinal);
