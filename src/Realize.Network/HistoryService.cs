@@ -44,7 +44,7 @@ public sealed record HistoryOptions
 /// interruption, and trims history every peer has acknowledged. <see cref="Reconfigure"/> applies a
 /// changed realize.toml while it runs.
 /// </summary>
-public sealed partial class HistoryService : IDisposable
+public sealed class HistoryService : IDisposable
 {
     private readonly Store _store;
     private readonly PeerIdentity _identity;
@@ -110,7 +110,7 @@ public sealed partial class HistoryService : IDisposable
             throw new RealizeException($"cannot listen on {listen}: {e.Message} (change 'listen' in {_store.ConfigPath})", e);
         }
         _listener = socket;
-        LogListening(_logger, ListenEndpoint!.ToString(), _identity.Id.ToString());
+        Log.Listening(_logger, ListenEndpoint!.ToString(), _identity.Id.ToString());
     }
 
     /// <summary>Runs until <paramref name="stop"/>: accepts, connects, sends, receives, trims.</summary>
@@ -216,12 +216,12 @@ public sealed partial class HistoryService : IDisposable
             }
             if (config.Listen != old.Listen && config.Listen != _listen)
             {
-                LogListenChanged(_logger, config.Listen ?? "(none)", _listen ?? "(none: blind)");
+                Log.ListenChanged(_logger, config.Listen ?? "(none)", _listen ?? "(none: blind)");
             }
         }
         if (changes.Count > 0)
         {
-            LogReconfigured(_logger, string.Join(", ", changes));
+            Log.Reconfigured(_logger, string.Join(", ", changes));
         }
         EnsureCursors(config);
     }
@@ -279,7 +279,7 @@ public sealed partial class HistoryService : IDisposable
         catch (Exception e) when (e is StorageException or IOException)
         {
             // The trimming takes a missing cursor for one just made; the next change or start writes it.
-            LogTrimFailed(_logger, e.Message);
+            Log.TrimFailed(_logger, e.Message);
         }
     }
 
@@ -299,7 +299,7 @@ public sealed partial class HistoryService : IDisposable
             catch (SocketException e)
             {
                 // Out of descriptors, say: log, breathe, go on.
-                LogAcceptFailed(_logger, e.Message);
+                Log.AcceptFailed(_logger, e.Message);
                 await Task.Delay(100, CancellationToken.None);
                 continue;
             }
@@ -338,7 +338,7 @@ public sealed partial class HistoryService : IDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogRefused(_logger, $"dropped a connection during its handshake: {e.Message}");
+            Log.Refused(_logger, $"dropped a connection during its handshake: {e.Message}");
             socket.Dispose();
             return;
         }
@@ -356,10 +356,10 @@ public sealed partial class HistoryService : IDisposable
             if (accepted.Unknown is { } unknown && !FirstRefusalInAWhile(unknown))
             {
                 // It retries with backoff, forever: once every ten minutes is enough to be seen.
-                LogRefusedAgain(_logger, accepted.Refusal!);
+                Log.RefusedAgain(_logger, accepted.Refusal!);
                 return;
             }
-            LogRefused(_logger, accepted.Refusal!);
+            Log.Refused(_logger, accepted.Refusal!);
             return;
         }
         try
@@ -370,7 +370,7 @@ public sealed partial class HistoryService : IDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The boundary of one incoming connection: logged, never lost in an unobserved task.
-            LogUnexpected(_logger, link.Peer.Name, e);
+            Log.Unexpected(_logger, link.Peer.Name, e);
         }
     }
 
@@ -429,13 +429,13 @@ public sealed partial class HistoryService : IDisposable
                 catch (Exception e) when (e is RealizeException or ProtocolException or IOException or SocketException or TimeoutException)
                 {
                     state.Failed(e.Message);
-                    LogConnectFailed(_logger, peer.Name, tag, e.Message);
+                    Log.ConnectFailed(_logger, peer.Name, tag, e.Message);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The boundary of this peer's loop: whatever broke, try again later rather than never.
                     state.Failed($"unexpected: {e.Message}");
-                    LogUnexpected(_logger, peer.Name, e);
+                    Log.Unexpected(_logger, peer.Name, e);
                 }
                 failures++;
                 await Task.Delay(Backoff(failures), stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -487,7 +487,7 @@ public sealed partial class HistoryService : IDisposable
                 state.Agreement(ours.Except(agreed), theirs.Arenas.Select(a => a.Arena).Except(agreed));
                 var shared = theirs.Arenas.Where(a => agreed.Contains(a.Arena)).ToDictionary(a => a.Arena);
                 generation = state.Up(send, linkStop);
-                LogConnected(_logger, link.Peer.Name, send ? "sending to" : "receiving from");
+                Log.Connected(_logger, link.Peer.Name, send ? "sending to" : "receiving from");
                 link.StartKeepAlive();
                 if (send)
                 {
@@ -508,18 +508,18 @@ public sealed partial class HistoryService : IDisposable
         {
             // The link failed while a write or the database waited: what failed is the reason.
             error = failure is ProtocolException ? $"protocol error: {failure.Message}" : failure.Message;
-            LogDisconnected(_logger, link.Peer.Name, error);
+            Log.Disconnected(_logger, link.Peer.Name, error);
         }
         catch (ProtocolException e)
         {
             error = $"protocol error: {e.Message}";
-            LogProtocolError(_logger, link.Peer.Name, e.Message);
+            Log.ProtocolError(_logger, link.Peer.Name, e.Message);
         }
         catch (Exception e) when (e is IOException or TimeoutException or SocketException or System.Security.Authentication.AuthenticationException
             or RealizeException or InvalidDataException)
         {
             error = e.Message;
-            LogDisconnected(_logger, link.Peer.Name, e.Message);
+            Log.Disconnected(_logger, link.Peer.Name, e.Message);
         }
         finally
         {
@@ -547,7 +547,7 @@ public sealed partial class HistoryService : IDisposable
             }
             catch (Exception e) when (e is StorageException or IOException)
             {
-                LogTrimFailed(_logger, e.Message);
+                Log.TrimFailed(_logger, e.Message);
             }
         }
     }
@@ -589,10 +589,10 @@ public sealed partial class HistoryService : IDisposable
             {
                 continue;
             }
-            LogTrimmed(_logger, arena.Name.Value, trimmed, through);
+            Log.Trimmed(_logger, arena.Name.Value, trimmed, through);
             foreach (var (peer, cursor) in lapsed.Where(l => l.Cursor.Acked < through && _passed.Add((l.Peer.Id, arena.Name))))
             {
-                LogTrimmedPast(_logger, arena.Name.Value, peer.Name, cursor.AckedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture), keep.TotalDays);
+                Log.TrimmedPast(_logger, arena.Name.Value, peer.Name, cursor.AckedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture), keep.TotalDays);
             }
         }
     }
@@ -602,46 +602,4 @@ public sealed partial class HistoryService : IDisposable
         _listener?.Dispose();
         _handshakes.Dispose();
     }
-
-    [LoggerMessage(100, LogLevel.Information, "listening on {Endpoint} as {Id}")]
-    private static partial void LogListening(ILogger logger, string endpoint, string id);
-
-    [LoggerMessage(101, LogLevel.Warning, "{Refusal}")]
-    private static partial void LogRefused(ILogger logger, string refusal);
-
-    [LoggerMessage(110, LogLevel.Debug, "{Refusal}")]
-    private static partial void LogRefusedAgain(ILogger logger, string refusal);
-
-    [LoggerMessage(102, LogLevel.Information, "connected: {Direction} {Peer}")]
-    private static partial void LogConnected(ILogger logger, string peer, string direction);
-
-    [LoggerMessage(103, LogLevel.Information, "connection with {Peer} ended: {Reason}")]
-    private static partial void LogDisconnected(ILogger logger, string peer, string reason);
-
-    [LoggerMessage(104, LogLevel.Warning, "closed the connection with {Peer}: protocol error: {Reason}")]
-    private static partial void LogProtocolError(ILogger logger, string peer, string reason);
-
-    [LoggerMessage(105, LogLevel.Information, "cannot connect to {Peer} ({Tag}): {Reason}; trying again later")]
-    private static partial void LogConnectFailed(ILogger logger, string peer, string tag, string reason);
-
-    [LoggerMessage(106, LogLevel.Warning, "accepting a connection failed: {Reason}")]
-    private static partial void LogAcceptFailed(ILogger logger, string reason);
-
-    [LoggerMessage(107, LogLevel.Debug, "trimmed {Count} entries of {Arena}'s history, up to {Index}: every peer has them")]
-    private static partial void LogTrimmed(ILogger logger, string arena, int count, long index);
-
-    [LoggerMessage(109, LogLevel.Error, "unexpected error on a connection with {Peer}; please report it")]
-    private static partial void LogUnexpected(ILogger logger, string peer, Exception exception);
-
-    [LoggerMessage(111, LogLevel.Information, "trimmed {Arena}'s history past {Peer}: it has not acknowledged it since {Since}, longer than history.keep_days ({Days} days); it gets a reset when it returns")]
-    private static partial void LogTrimmedPast(ILogger logger, string arena, string peer, string since, double days);
-
-    [LoggerMessage(112, LogLevel.Information, "realize.toml changed: {Changes}")]
-    private static partial void LogReconfigured(ILogger logger, string changes);
-
-    [LoggerMessage(113, LogLevel.Warning, "realize.toml says listen = {Listen}, this daemon listens on {Old}: restart realize up for it to take effect")]
-    private static partial void LogListenChanged(ILogger logger, string listen, string old);
-
-    [LoggerMessage(108, LogLevel.Warning, "trimming the history failed: {Reason}")]
-    private static partial void LogTrimFailed(ILogger logger, string reason);
 }
