@@ -33,6 +33,13 @@ public sealed record ScanScope(ArenaName Arena, IReadOnlyCollection<string>? Pat
 {
     /// <summary>True when the whole arena is scanned.</summary>
     public bool IsWhole => Paths is null || Paths.Contains("");
+
+    /// <summary>The paths examined, none below another, in order; null for the whole arena.</summary>
+    internal string[]? Roots() => IsWhole ? null : Names.Outermost(Paths!);
+
+    /// <summary>The deferred paths that lie below <paramref name="roots"/> (the whole arena when null).</summary>
+    internal HashSet<string> DeferredBelow(string[]? roots) =>
+        (Deferred ?? (IEnumerable<string>)[]).Where(path => roots is null ? path.Length > 0 : roots.Any(r => Names.IsStrictlyBelow(path, r))).ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -47,7 +54,8 @@ public sealed class UpperScanner
     private const string OverlayRedirect = "trusted.overlay.redirect";
     private const string OverlayMetacopy = "trusted.overlay.metacopy";
     private const string OverlayWhiteout = "trusted.overlay.whiteout";
-    private const int BatchSize = 5_000;
+    /// <summary>Notifications (or row changes) committed in one transaction.</summary>
+    internal const int BatchSize = 5_000;
 
     private readonly string _realDir;
     private readonly LowerLayer _lower;
@@ -130,7 +138,20 @@ public sealed class UpperScanner
     private readonly Dictionary<(ArenaName Arena, string Path), ulong> _gone = [];
     private readonly Queue<(ArenaName Arena, string Path)> _goneOrder = new();
 
-    private void RememberGone(ArenaName arena, string path, ulong inode)
+    internal ILogger Logger => _logger;
+
+    /// <summary>The inode of a file of this arena that went away lately under this name, or null.</summary>
+    internal ulong? TryGone(ArenaName arena, string path) => _gone.TryGetValue((arena, path), out ulong inode) ? inode : null;
+
+    /// <summary>True when a file found in a directory changed too recently to be examined now (see <see cref="SettleDelay"/>).</summary>
+    internal bool IsSettling(FileStatus status) =>
+        _settledBefore is { } settled && status.CTime.TotalNanoseconds > settled && status.CTime.TotalNanoseconds < settled + _settleSpan;
+
+    internal void AddSettling(ArenaName arena, string path) => _settling.Add((arena, path));
+
+    internal void AddLinked((ArenaName Arena, string Path) link) => _linkedElsewhere.Add(link);
+
+    internal void RememberGone(ArenaName arena, string path, ulong inode)
     {
         if (_gone.TryAdd((arena, path), inode))
         {
@@ -155,7 +176,7 @@ public sealed class UpperScanner
         _settledBefore = SettleDelay > TimeSpan.Zero ? (DateTimeOffset.UtcNow - SettleDelay).ToUnixTimeMilliseconds() * 1_000_000 : null;
         _settleSpan = (long)(SettleDelay + TimeSpan.FromSeconds(1)).TotalNanoseconds;
         var clock = Stopwatch.StartNew();
-        var totals = new ArenaScan.Counts();
+        var totals = new ScanCounts();
         int outside = IsPlain || !scopes.All(s => s.IsWhole) ? 0 : CountOutside(scopes.Select(s => s.Arena).ToArray());
         int lowerHashedBefore = _lower.Hashed;
         // Where something was renamed to first: its files may take the blobs of rows that the
@@ -165,8 +186,15 @@ public sealed class UpperScanner
         {
             try
             {
-                var scan = new ArenaScan(this, scope, totals, progress);
-                scan.Run();
+                if (IsPlain)
+                {
+                    CheckPlainRoot(scope.Arena);
+                    new PlainArenaScan(this, _index, scope, RootOf(scope.Arena), totals, progress).Run();
+                }
+                else
+                {
+                    new ArenaScan(this, scope, totals, progress).Run();
+                }
             }
             catch (Exception e) when (e is ArenaUnavailableException or IOException or UnauthorizedAccessException)
             {
@@ -202,6 +230,46 @@ public sealed class UpperScanner
         return outside;
     }
 
+    /// <summary>
+    /// Hashes a file, then stats it again: if it changed meanwhile it is hashed again (three
+    /// tries). Returns the blob with the file's status as hashed, or null when it would not keep
+    /// still or is gone.
+    /// </summary>
+    internal static (BlobHash Blob, FileStatus Status)? HashSettled(string full, FileStatus status, ScanCounts counts, ILogger logger)
+    {
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                var blob = ContentHasher.HashFile(full);
+                counts.Hashed++;
+                if (Stat.TryLstat(full) is not { } after)
+                {
+                    return null;
+                }
+                if (after.Size == status.Size && after.MTime == status.MTime && after.Inode == status.Inode && after.CTime == status.CTime)
+                {
+                    return (blob, status);
+                }
+                status = after;
+            }
+            catch (FileChangedException)
+            {
+                status = Stat.TryLstat(full) ?? status;
+            }
+            catch (IOException e) when (Vanished(e))
+            {
+                return null;
+            }
+        }
+        Log.Unsettled(logger, full);
+        return null;
+    }
+
+    /// <summary>True for the errors of a file or directory gone while examined.</summary>
+    internal static bool Vanished(IOException e) =>
+        e is FileNotFoundException or DirectoryNotFoundException or LinuxException { Errno: Errno.ENOENT or Errno.ENOTDIR };
+
     /// <summary>What the merged view shows at a path: a file with this content.</summary>
     private sealed record Merged(BlobHash Blob, long Size, FileTime MTime, ulong? Inode, FileSource Source, FileTime? CTime = null)
     {
@@ -214,7 +282,7 @@ public sealed class UpperScanner
     {
         private readonly UpperScanner _owner;
         private readonly ArenaName _arena;
-        private readonly Counts _counts;
+        private readonly ScanCounts _counts;
         private readonly IProgress<long>? _progress;
 
         // What the history last said, by path; a path without a row is as the lower layer shows it.
@@ -246,7 +314,7 @@ public sealed class UpperScanner
         private readonly string[]? _roots;
 
         // Paths below the roots left alone for now (still settling), with what lies below them.
-        private readonly HashSet<string> _deferred = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _deferred;
 
         // Roots that something was renamed to.
         private readonly HashSet<string> _renamed = new(StringComparer.Ordinal);
@@ -260,20 +328,14 @@ public sealed class UpperScanner
         // (inode, size, mtime, ctime) -> path and blob of files in real/: the files of a moved directory, or hard links, need no hashing.
         private Dictionary<(ulong, long, FileTime, FileTime?), (string Path, BlobHash Blob)>? _byInode;
 
-        public ArenaScan(UpperScanner owner, ScanScope scope, Counts counts, IProgress<long>? progress)
+        public ArenaScan(UpperScanner owner, ScanScope scope, ScanCounts counts, IProgress<long>? progress)
         {
             _owner = owner;
             _arena = scope.Arena;
             _counts = counts;
             _progress = progress;
-            _roots = scope.IsWhole ? null : Outermost(scope.Paths!);
-            foreach (string path in scope.Deferred ?? (IEnumerable<string>)[])
-            {
-                if (_roots is null ? path.Length > 0 : _roots.Any(r => IsStrictlyBelow(path, r)))
-                {
-                    _deferred.Add(path);
-                }
-            }
+            _roots = scope.Roots();
+            _deferred = scope.DeferredBelow(_roots);
             if (_roots is not null && scope.Renamed is { } renamed)
             {
                 _renamed.UnionWith(renamed);
@@ -287,45 +349,11 @@ public sealed class UpperScanner
         {
             foreach (var link in _owner._index.FindLinks(inode))
             {
-                if (link.Arena != _arena || (link.Path != path && !_roots!.Any(r => link.Path == r || IsStrictlyBelow(link.Path, r))))
+                if (link.Arena != _arena || (link.Path != path && !_roots!.Any(r => link.Path == r || Names.IsStrictlyBelow(link.Path, r))))
                 {
                     _owner._linkedElsewhere.Add(link);
                 }
             }
-        }
-
-        /// <summary>The paths of <paramref name="paths"/> that lie below no other of them.</summary>
-        private static string[] Outermost(IReadOnlyCollection<string> paths)
-        {
-            var all = paths.ToHashSet(StringComparer.Ordinal);
-            return all.Where(path =>
-            {
-                for (string parent = path; parent.Length > 0;)
-                {
-                    parent = Names.Parent(parent);
-                    if (all.Contains(parent) && parent.Length > 0)
-                    {
-                        return false;
-                    }
-                }
-                return true;
-            }).Order(StringComparer.Ordinal).ToArray();
-        }
-
-        private static bool IsStrictlyBelow(string path, string root) =>
-            root.Length == 0 ? path.Length > 0 : path.Length > root.Length && path[root.Length] == '/' && path.StartsWith(root, StringComparison.Ordinal);
-
-        /// <summary>True when <paramref name="path"/> or a directory above it is a root something was renamed to.</summary>
-        private bool IsRenamed(string path)
-        {
-            for (string at = path; at.Length > 0; at = Names.Parent(at))
-            {
-                if (_renamed.Contains(at))
-                {
-                    return true;
-                }
-            }
-            return false;
         }
 
         /// <summary>The lower file at <paramref name="lowerPath"/>, without asking for it when its directory is known to be missing.</summary>
@@ -340,29 +368,8 @@ public sealed class UpperScanner
             return exists ? _owner._lower.File(lowerPath) : null;
         }
 
-        /// <summary>True when <paramref name="path"/> or a directory above it is deferred.</summary>
-        private bool IsDeferred(string path)
-        {
-            if (_deferred.Count == 0)
-            {
-                return false;
-            }
-            for (string at = path; at.Length > 0; at = Names.Parent(at))
-            {
-                if (_deferred.Contains(at))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-
         public void Run()
         {
-            if (_owner.IsPlain)
-            {
-                _owner.CheckPlainRoot(_arena);
-            }
             if (_roots is null)
             {
                 RunWhole();
@@ -383,7 +390,7 @@ public sealed class UpperScanner
             var status = Stat.TryLstat(upperRoot);
             if (status is { Kind: FileKind.Directory })
             {
-                string? source = _owner.IsPlain ? null : ChildLowerSource(upperRoot, "", _arena.Value);
+                string? source = ChildLowerSource(upperRoot, "", _arena.Value);
                 _covers[""] = source;
                 if (source != _arena.Value)
                 {
@@ -405,11 +412,6 @@ public sealed class UpperScanner
         /// </summary>
         private void RunBelow(string root)
         {
-            if (_owner.IsPlain && ArenaMarker.IsMarkerName(root))
-            {
-                // The arena's marker is this peer's, never shared.
-                return;
-            }
             // Its lower files may no longer show, or show again: always compared, as is the root itself.
             _baselineRoots.Add(root);
             _extra.Add(root);
@@ -419,8 +421,8 @@ public sealed class UpperScanner
             // its parent, and whether real/ still holds the directories above.
             string at = "";
             string name = _arena.Value;
-            string? parentSource = _owner.IsPlain ? null : "";
-            string parentFull = _owner.IsPlain ? upperRoot : _owner._realDir;
+            string? parentSource = "";
+            string parentFull = _owner._realDir;
             bool inUpper = true;
             for (int i = 0; ; i++)
             {
@@ -452,7 +454,7 @@ public sealed class UpperScanner
                             }
                             return;
                         }
-                        if (isRoot && status.Kind != FileKind.Regular && !(status.IsWhiteoutDevice && !_owner.IsPlain))
+                        if (isRoot && status.Kind != FileKind.Regular && !status.IsWhiteoutDevice)
                         {
                             _counts.Skipped++;
                             Log.SkippedSpecial(_owner._logger, full, status.Kind);
@@ -461,7 +463,7 @@ public sealed class UpperScanner
                         _cut.Add(at);
                         return;
                     }
-                    source = _owner.IsPlain ? null : ChildLowerSource(full, parentSource, name);
+                    source = ChildLowerSource(full, parentSource, name);
                     _covers[at] = source;
                     if (isRoot)
                     {
@@ -516,11 +518,6 @@ public sealed class UpperScanner
                     Log.InvalidName(_owner._logger, upperDir);
                     continue;
                 }
-                if (_owner.IsPlain && mergedDir.Length == 0 && ArenaMarker.IsMarkerName(name))
-                {
-                    // The arena's marker is this peer's, never shared.
-                    continue;
-                }
                 upperNames?.Add(name);
                 string path = Names.Join(mergedDir, name);
                 if (_deferred.Count > 0 && _deferred.Contains(path))
@@ -535,7 +532,7 @@ public sealed class UpperScanner
                 {
                     case FileKind.Directory:
                         string full = upperDir + "/" + name;
-                        string? source = _owner.IsPlain ? null : ChildLowerSource(full, lowerDir, name);
+                        string? source = ChildLowerSource(full, lowerDir, name);
                         _covers[path] = source;
                         if (source != Baseline(path))
                         {
@@ -554,7 +551,7 @@ public sealed class UpperScanner
                             _unsettled.Add(path);
                         }
                         break;
-                    case FileKind.CharDevice when status.IsWhiteoutDevice && !_owner.IsPlain:
+                    case FileKind.CharDevice when status.IsWhiteoutDevice:
                         _cut.Add(path);
                         _baselineRoots.Add(path);
                         break;
@@ -590,13 +587,12 @@ public sealed class UpperScanner
                 _unchanged.Add(row);
                 return;
             }
-            if (!isRoot && _owner._settledBefore is { } settled && status.CTime.TotalNanoseconds > settled
-                && status.CTime.TotalNanoseconds < settled + _owner._settleSpan)
+            if (!isRoot && _owner.IsSettling(status))
             {
                 // Found in a directory while it may still be written (a rescan, or a directory
                 // listed before its files had events): examined once quiet, not half-written now.
                 _unsettled.Add(path);
-                _owner._settling.Add((_arena, path));
+                _owner.AddSettling(_arena, path);
                 return;
             }
             if (_roots is not null && status.LinkCount > 1)
@@ -604,7 +600,7 @@ public sealed class UpperScanner
                 NoteLinks(path, status.Inode);
             }
             string full = upperDir + "/" + name;
-            if (!_owner.IsPlain && status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
+            if (status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
             {
                 _cut.Add(path);
                 _baselineRoots.Add(path);
@@ -612,7 +608,7 @@ public sealed class UpperScanner
             }
             // New or changed: the lower layer may hold a directory here that this file replaced.
             _baselineRoots.Add(path);
-            if (!_owner.IsPlain && Xattr.Get(full, OverlayMetacopy) is not null)
+            if (Xattr.Get(full, OverlayMetacopy) is not null)
             {
                 string? lowerPath = Redirect(full, lowerDir) ?? (lowerDir is null ? null : Names.Join(lowerDir, name));
                 if (lowerPath is null || _owner._lower.File(lowerPath) is not { } lower)
@@ -654,38 +650,16 @@ public sealed class UpperScanner
             }
             // A partial scan holds only the rows below its roots: a file renamed here may come from
             // elsewhere, also from another arena.
-            if (_renamed.Count > 0 && IsRenamed(path) && _owner._index.FindByInode(status.Inode, status.Size, status.MTime, status.CTime) is { } elsewhere
+            if (_renamed.Count > 0 && Names.IsAtOrBelowAny(path, _renamed) && _owner._index.FindByInode(status.Inode, status.Size, status.MTime, status.CTime) is { } elsewhere
                 && (elsewhere.Arena != _arena || elsewhere.Path != path))
             {
                 return (elsewhere.Blob, status);
             }
-            for (int attempt = 0; attempt < 3; attempt++)
+            if (UpperScanner.HashSettled(full, status, _counts, _owner._logger) is ({ } blob, { } hashed))
             {
-                try
-                {
-                    var blob = ContentHasher.HashFile(full);
-                    _counts.Hashed++;
-                    if (Stat.TryLstat(full) is not { } after)
-                    {
-                        return null;
-                    }
-                    if (after.Size == status.Size && after.MTime == status.MTime && after.Inode == status.Inode && after.CTime == status.CTime)
-                    {
-                        _byInode[(status.Inode, status.Size, status.MTime, status.CTime)] = (path, blob);
-                        return (blob, status);
-                    }
-                    status = after;
-                }
-                catch (FileChangedException)
-                {
-                    status = Stat.TryLstat(full) ?? status;
-                }
-                catch (IOException e) when (Vanished(e))
-                {
-                    return null;
-                }
+                _byInode[(hashed.Inode, hashed.Size, hashed.MTime, hashed.CTime)] = (path, blob);
+                return (blob, hashed);
             }
-            Log.Unsettled(_owner._logger, full);
             return null;
         }
 
@@ -737,7 +711,7 @@ public sealed class UpperScanner
             var rowChanges = new List<RowChange>();
             foreach (string path in ordered)
             {
-                if (_unsettled.Contains(path) || IsDeferred(path) || !RelPath.TryParse(path, out RelPath relPath, out _))
+                if (_unsettled.Contains(path) || Names.IsAtOrBelowAny(path, _deferred) || !RelPath.TryParse(path, out RelPath relPath, out _))
                 {
                     continue;
                 }
@@ -883,22 +857,19 @@ public sealed class UpperScanner
             return parentLower is null ? null : Names.Join(parentLower, target);
         }
 
-        private static bool Vanished(IOException e) =>
-            e is FileNotFoundException or DirectoryNotFoundException or LinuxException { Errno: Errno.ENOENT or Errno.ENOTDIR };
-
         private string Baseline(string path) => Baseline(_arena, path);
 
         private static string Baseline(ArenaName arena, string path) => path.Length == 0 ? arena.Value : arena.Value + "/" + path;
-
-        /// <summary>Running totals over all arenas of a scan.</summary>
-        public sealed class Counts
-        {
-            public long Files;
-            public int Added;
-            public int Updated;
-            public int Removed;
-            public int Skipped;
-            public int Hashed;
-        }
     }
+}
+
+/// <summary>Running totals over all arenas of a scan.</summary>
+internal sealed class ScanCounts
+{
+    public long Files;
+    public int Added;
+    public int Updated;
+    public int Removed;
+    public int Skipped;
+    public int Hashed;
 }
