@@ -243,16 +243,9 @@ internal sealed class PlainArenaScan
         {
             return;
         }
-        BlobHash? before = row?.Blob;
-        if (before is null)
+        if (PathDiff.Notification(relPath, row?.Blob, new PathDiff.Content(blob, now.Size, now.MTime), _counts) is { } notification)
         {
-            _notifications.Add(new PendingNotification(NotificationType.Added, relPath, blob, now.Size, now.MTime, null));
-            _counts.Added++;
-        }
-        else if (before != blob)
-        {
-            _notifications.Add(new PendingNotification(NotificationType.Updated, relPath, blob, now.Size, now.MTime, before));
-            _counts.Updated++;
+            _notifications.Add(notification);
         }
         var wanted = new IndexedFile(blob, now.Size, now.MTime, now.Inode, FileSource.Real, now.CTime);
         if (wanted != row)
@@ -273,10 +266,9 @@ internal sealed class PlainArenaScan
         {
             return;
         }
-        if (row.Blob is { } before)
+        if (PathDiff.Notification(relPath, row.Blob, null, _counts) is { } notification)
         {
-            _notifications.Add(new PendingNotification(NotificationType.Removed, relPath, null, null, null, before));
-            _counts.Removed++;
+            _notifications.Add(notification);
         }
         _rowChanges.Add(new RowChange(path, null));
         if (row.Inode is { } inode)
