@@ -3,7 +3,9 @@
 # results. Needs root (the scan and daemon benchmarks mount an overlay). Takes about 4-6 minutes.
 #
 # Settings (environment):
-#   ONLY=hash,scan,daemon,peers   the parts to run (comma-separated), e.g. ONLY=peers
+#   ONLY=hash,scan,daemon,peers   the parts to run (comma-separated), e.g. ONLY=peers;
+#                   ONLY=million runs the million-file scans (not in the default set: about 6 minutes)
+#   MILLION=1000000 files of the million-file scans (1000 to a directory, in a plain-directory arena)
 #   NOTIFICATIONS=1000000  added notifications of the peers throughput benchmark
 #   PEER_RUNS=3     fresh receivers of that history (each a full run; medians)
 #   RUNS=7          measured runs of each timing (medians; at least 5 for the targets)
@@ -25,6 +27,7 @@ NOTIFICATIONS=${NOTIFICATIONS:-1000000}
 PEER_RUNS=${PEER_RUNS:-3}
 RUNS=${RUNS:-7}
 FILES=${FILES:-100000}
+MILLION=${MILLION:-1000000}
 LATENCY_RUNS=${LATENCY_RUNS:-21}
 IDLE_S=${IDLE_S:-30}
 MEMORY_RUNS=${MEMORY_RUNS:-3}
@@ -38,7 +41,7 @@ part() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root: the scan and daemon benchmarks mount an overlay"
 for p in ${ONLY//,/ }; do
-    case "$p" in hash | scan | daemon | peers) ;; *) die "ONLY: unknown part '$p' (hash, scan, daemon, peers)" ;; esac
+    case "$p" in hash | scan | million | daemon | peers) ;; *) die "ONLY: unknown part '$p' (hash, scan, million, daemon, peers)" ;; esac
 done
 for tool in dotnet openssl find findmnt awk mountpoint umount; do
     command -v "$tool" >/dev/null || die "$tool is needed (Debian: ./setup.sh installs openssl and findutils)"
@@ -50,6 +53,7 @@ case "$CREATE" in real | view) ;; *) die "CREATE must be 'real' or 'view'" ;; es
 [ "$NOTIFICATIONS" -ge 1 ] 2>/dev/null || die "NOTIFICATIONS must be a positive number"
 [ "$PEER_RUNS" -ge 1 ] 2>/dev/null || die "PEER_RUNS must be a positive number"
 [ "$IDLE_S" -ge 1 ] 2>/dev/null || die "IDLE_S must be a positive number"
+[ "$MILLION" -ge 1 ] 2>/dev/null || die "MILLION must be a positive number"
 [ -d "$BENCH_TMP" ] || die "BENCH_TMP=$BENCH_TMP does not exist"
 fstype=$(findmnt -n -o FSTYPE -T "$BENCH_TMP" 2>/dev/null || stat -f -c %T "$BENCH_TMP")
 case "$fstype" in
@@ -59,6 +63,8 @@ stale=$(findmnt -rn -t overlay -o TARGET 2>/dev/null | grep '/realize-bench\.' |
 [ -z "$stale" ] || echo "run.sh: warning: overlays of an earlier run are still mounted (another run, or one killed): $stale" >&2
 need_mib=2048
 if part hash; then need_mib=$((need_mib + HASH_MIB)); fi
+# Each small file takes a 4 KiB block.
+if part million; then need_mib=$((need_mib + MILLION * 5 / 1024)); fi
 avail_mib=$(($(df -Pk "$BENCH_TMP" | awk 'NR == 2 { print $4 }') / 1024))
 [ "$avail_mib" -ge "$need_mib" ] || die "BENCH_TMP=$BENCH_TMP has $avail_mib MiB free, $need_mib are needed"
 
@@ -75,6 +81,7 @@ cli="$here/artifacts/bin/Realize.Cli/release/realize.dll"
 # --- Temporary data; always unmounted and removed, also on failure or ^C.
 work=$(mktemp -d "$BENCH_TMP/realize-bench.XXXXXX")
 scan_dir="$work/scan"
+million_dir="$work/million"
 daemon_dir="$work/daemon"
 results=""
 cleanup() {
@@ -115,6 +122,13 @@ run() {
     echo "== realize-bench $*" >&2
     "$bench" "$@" | tee -a "$log"
 }
+# run_as PREFIX MODE ARGS: as run, each result's key prefixed (the million-file rows reuse the scan modes).
+run_as() {
+    local prefix=$1
+    shift
+    echo "== realize-bench $*" >&2
+    "$bench" "$@" | sed "s/^RESULT /RESULT $prefix/" | tee -a "$log"
+}
 # get KEY [last|max|median]: a figure of the log; of several processes, the last, highest or median.
 get() {
     local value
@@ -135,7 +149,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
     echo "commit: $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here/.." status --porcelain -- src 2>/dev/null | grep -q . && echo ' (src modified)')"
     echo "kernel: $(uname -r); cores: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/\s\+/ /g')"
     echo "openssl: $(openssl version); find: $(find --version | head -1)"
-    echo "data: $work ($fstype); parts: $ONLY; runs: $RUNS; memory runs: $MEMORY_RUNS; files: $FILES; hash file: $HASH_MIB MiB; create: $CREATE"
+    echo "data: $work ($fstype); parts: $ONLY; runs: $RUNS; memory runs: $MEMORY_RUNS; files: $FILES; million: $MILLION; hash file: $HASH_MIB MiB; create: $CREATE"
     echo "daemon: latency runs: $LATENCY_RUNS; idle: $IDLE_S s; inotify max_user_watches $(cat /proc/sys/fs/inotify/max_user_watches), max_queued_events $(cat /proc/sys/fs/inotify/max_queued_events)"
     echo "load average at start: $(loadavg)"
 } | tee "$log" >&2
@@ -164,6 +178,27 @@ if part scan; then
     run scan "$scan_dir" --runs "$RUNS"
     run unmount "$scan_dir"
     rm -rf "$scan_dir"
+fi
+
+# --- 3b. The million-file scans: $MILLION files, 1000 to a directory, in one plain-directory
+# arena; each memory figure in a fresh process, each right after a find (this VM pages out data
+# left idle for about a minute), then rescans interleaved with find. Each figure's load average too.
+if part million; then
+    run_as million_ scan-setup "$million_dir" "$MILLION" --plain --per-dir 1000
+    for _ in $(seq "$MEMORY_RUNS"); do
+        find "$million_dir/files" -printf '%s %T@\n' >/dev/null
+        echo "RESULT million_first_load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$log"
+        run_as million_ memory-first "$million_dir" --reset
+    done
+    for _ in $(seq "$MEMORY_RUNS"); do
+        find "$million_dir/files" -printf '%s %T@\n' >/dev/null
+        echo "RESULT million_rescan_load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$log"
+        run_as million_ memory-rescan "$million_dir"
+    done
+    echo "RESULT million_scan_load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$log"
+    run_as million_ scan "$million_dir" --runs "$RUNS"
+    echo "RESULT million_scan_load_end $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$log"
+    rm -rf "$million_dir"
 fi
 
 # --- 4 to 6. The daemon, 'dotnet realize.dll up' as a child process: latencies in a store of
@@ -231,6 +266,19 @@ if part scan; then
     fresh_s=$(fmt "$(get rescan_fresh_process_s median)" '%.3f')
     if [ "$CREATE" = view ]; then created="through the merged view"; else created="in real/ before the mount"; fi
 fi
+if part million; then
+    need million_rescan_files million_rescan_s{,_min,_max} million_find_s{,_min,_max} million_rescan_ratio million_rescan_ratio_best \
+        million_first_scan_vmhwm_mb million_rescan_vmhwm_mb million_first_scan_s million_rescan_fresh_process_s million_scan_load million_scan_load_end
+    mcount=$(get million_rescan_files)
+    m_first_peaks=$(awk '$1 == "RESULT" && $2 == "million_first_scan_vmhwm_mb" { printf "%s%.0f", sep, $3; sep = ", " }' "$log")
+    m_rescan_peaks=$(awk '$1 == "RESULT" && $2 == "million_rescan_vmhwm_mb" { printf "%s%.0f", sep, $3; sep = ", " }' "$log")
+    m_first_loads=$(awk '$1 == "RESULT" && $2 == "million_first_load" { printf "%s%s", sep, $3; sep = ", " }' "$log")
+    m_rescan_loads=$(awk '$1 == "RESULT" && $2 == "million_rescan_load" { printf "%s%s", sep, $3; sep = ", " }' "$log")
+    million_rows=()
+    million_rows+=("| rescan of $mcount unchanged files in one plain-directory arena (1000 directories of 1000), timed in-process (median of $RUNS, min–max; load average $(get million_scan_load) to $(get million_scan_load_end)) | $(secs million_rescan_s) s ($(secs million_rescan_s_min)–$(secs million_rescan_s_max)) | find DIR -printf '%s %T@\\n': $(secs million_find_s) s ($(secs million_find_s_min)–$(secs million_find_s_max)) | $(fmt "$(get million_rescan_ratio)" '%.2f')x the time (fastest runs: $(fmt "$(get million_rescan_ratio_best)" '%.2f')x) | ≤ 2x the time | $(met "$(get million_rescan_ratio)" '<=' 2) |")
+    million_rows+=("| peak RSS (VmHWM) of a process doing only the first scan of those $mcount files (highest of $MEMORY_RUNS processes; load average $m_first_loads) | $(fmt "$(get million_first_scan_vmhwm_mb max)" '%.1f') MB (all: $m_first_peaks; $(fmt "$(get million_first_scan_s median)" '%.1f') s) | – | – | ≤ 250 MB | $(met "$(get million_first_scan_vmhwm_mb max)" '<=' 250) |")
+    million_rows+=("| peak RSS (VmHWM) of a process doing only a rescan of those $mcount files (highest of $MEMORY_RUNS processes; load average $m_rescan_loads) | $(fmt "$(get million_rescan_vmhwm_mb max)" '%.1f') MB (all: $m_rescan_peaks; $(fmt "$(get million_rescan_fresh_process_s median)" '%.2f') s) | – | – | ≤ 250 MB | $(met "$(get million_rescan_vmhwm_mb max)" '<=' 250) |")
+fi
 if part daemon; then
     daemon_rows=()
     for settle in 200 0; do
@@ -296,6 +344,9 @@ fi
         echo "| peak RSS (VmHWM) of a process doing only a rescan of $count unchanged files (highest of $MEMORY_RUNS processes) | $(fmt "$rescan_peak" '%.1f') MB (all: $rescan_peaks) | – | – | ≤ 150 MB | $(met "$rescan_peak" '<=' 150) |"
         echo "| first scan of $count new files (hashes every file; fresh process, median of $MEMORY_RUNS) | $first_s s | – | – | none (information) | – |"
         echo "| rescan of $count unchanged files in a fresh process (JIT cold; median of $MEMORY_RUNS) | $fresh_s s | – | – | none (information) | – |"
+    fi
+    if part million; then
+        printf '%s\n' "${million_rows[@]}"
     fi
     if part hash; then
         echo "| blob of the hashed file | $sanity | – | – | a hash of block hashes | $sanity_met |"

@@ -4,7 +4,9 @@ using Realize.Bench;
 const string Usage = """
     usage: realize-bench MODE ARGS
       hash FILE [--runs N]              ContentHasher.HashFile vs openssl dgst -sha256, warm cache, interleaved
-      scan-setup DIR N [--via-view]     a store in DIR (lower/, store/, view/ mounted) with N new files in arena "bench"
+      scan-setup DIR N [--via-view] [--per-dir K] [--plain]
+                                        a store in DIR (lower/, store/, view/ mounted) with N new files in arena "bench",
+                                        K to a directory (default 100); --plain: arena "bench" is the plain directory DIR/files
       memory-first DIR [--reset]        only the first scan of DIR's store; prints its time and VmHWM
                                         (--reset: first put back the index as scan-setup left it)
       memory-rescan DIR                 only a rescan of DIR's unchanged store; prints its time and VmHWM
@@ -30,7 +32,8 @@ try
     return args switch
     {
         ["hash", var file, .. var rest] => HashBench.Run(file, Options.Runs(rest)),
-        ["scan-setup", var dir, var count, .. var rest] => ScanBench.Setup(dir, Options.Count(count), rest.Contains("--via-view")),
+        ["scan-setup", var dir, var count, .. var rest] => ScanBench.Setup(dir, Options.Count(count), rest.Contains("--via-view"),
+            Options.Number(rest, "--per-dir", 100), rest.Contains("--plain")),
         ["memory-first", var dir, .. var rest] => ScanBench.MemoryFirst(dir, rest.Contains("--reset")),
         ["memory-rescan", var dir] => ScanBench.MemoryRescan(dir),
         ["scan", var dir, .. var rest] => ScanBench.Rescans(dir, Options.Runs(rest)),

@@ -14,16 +14,20 @@ namespace Realize.Bench;
 /// the peak memory of a process that scans. The layout of DIR is <c>lower/</c> (the overlay's
 /// lower layer, holding an empty arena directory), <c>store/</c>, <c>view/</c> (the merged
 /// view, left mounted by <see cref="Setup"/>; <c>unmount DIR</c> or umount removes it) and
-/// <c>index.fresh.db</c> (the store's index before any scan).
+/// <c>index.fresh.db</c> (the store's index before any scan). With <c>--plain</c> (the
+/// million-file rows), arena <c>bench</c> is instead the plain directory <c>files/</c>, with its
+/// marker: no lower layer, no merged view, and the same modes measure it.
 /// </summary>
 internal static class ScanBench
 {
-    private const int FilesPerDirectory = 100;
+    private const int DefaultFilesPerDirectory = 100;
     private const string FindScript = "exec find \"$1\" -printf '%s %T@\\n' > /dev/null";
     private static readonly ArenaName s_arena = ArenaName.Parse("bench");
 
     /// <summary>Creates the store and <paramref name="count"/> new files, then mounts (see the class summary).</summary>
-    public static int Setup(string dir, int count, bool viaView)
+    /// <param name="perDirectory">Files in each directory.</param>
+    /// <param name="plain">A plain-directory arena <c>files/</c> rather than the merged view's.</param>
+    public static int Setup(string dir, int count, bool viaView, int perDirectory = DefaultFilesPerDirectory, bool plain = false)
     {
         dir = Path.GetFullPath(dir);
         if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
@@ -32,25 +36,41 @@ internal static class ScanBench
         }
         string lower = Path.Combine(dir, "lower");
         string view = Path.Combine(dir, "view");
-        Directory.CreateDirectory(Path.Combine(lower, s_arena.Value));
         var clock = Stopwatch.StartNew();
-        var store = Store.Create(Path.Combine(dir, "store"), new StoreConfig
+        Store store;
+        if (plain)
         {
-            Mount = view,
-            Lower = lower,
-            Arenas = [new ArenaConfig(s_arena)],
-        });
-        if (viaView)
+            string files = Path.Combine(dir, "files");
+            CreateFiles(files, count, perDirectory);
+            // As 'realize arena add bench --path DIR/files' leaves it.
+            ArenaMarker.Write(files, s_arena);
+            store = Store.Create(Path.Combine(dir, "store"), new StoreConfig { Arenas = [new ArenaConfig(s_arena, files)] });
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.Combine(lower, s_arena.Value));
+            store = Store.Create(Path.Combine(dir, "store"), new StoreConfig
+            {
+                Mount = view,
+                Lower = lower,
+                Arenas = [new ArenaConfig(s_arena)],
+            });
+        }
+        if (plain)
+        {
+            // Made above, before the store: there is no view to make them through.
+        }
+        else if (viaView)
         {
             // Through the overlay, as a user would: overlay creates the files in real/.
             MergedView.Mount(store);
-            CreateFiles(Path.Combine(view, s_arena.Value), count);
+            CreateFiles(Path.Combine(view, s_arena.Value), count, perDirectory);
         }
         else
         {
             // Straight into the upper dir while nothing is mounted: the same upper dir as
             // through the view (new files in new directories carry no overlay xattrs), faster.
-            CreateFiles(Path.Combine(store.RealDir, s_arena.Value), count);
+            CreateFiles(Path.Combine(store.RealDir, s_arena.Value), count, perDirectory);
             MergedView.Mount(store);
         }
         double created = clock.Elapsed.TotalSeconds;
@@ -58,8 +78,8 @@ internal static class ScanBench
         File.Copy(store.IndexPath, FreshIndex(dir));
         // Write the new files out now, not in the middle of a measurement.
         Measure.Shell("sync");
-        Console.WriteLine($"setup: {count} files in {(count + FilesPerDirectory - 1) / FilesPerDirectory} directories " +
-            $"{(viaView ? "through the merged view" : "in real/ before the mount")}, {created:0.00} s (+ sync {clock.Elapsed.TotalSeconds - created:0.00} s)");
+        Console.WriteLine($"setup: {count} files in {(count + perDirectory - 1) / perDirectory} directories " +
+            $"{(plain ? "in a plain-directory arena" : viaView ? "through the merged view" : "in real/ before the mount")}, {created:0.00} s (+ sync {clock.Elapsed.TotalSeconds - created:0.00} s)");
         Measure.Result("setup_files", count);
         Measure.Result("setup_via_view", viaView ? 1 : 0);
         Measure.Result("setup_s", created);
@@ -128,7 +148,7 @@ internal static class ScanBench
     {
         var store = OpenMounted(dir);
         using var index = store.OpenIndex();
-        string real = store.RealDir;
+        string real = PlainDirectory(store) ?? store.RealDir;
 
         // Warm both once: the dentry and inode caches, the JIT, SQLite's page cache.
         double findWarm = Measure.Shell(FindScript, real);
@@ -190,14 +210,25 @@ internal static class ScanBench
 
     private static string FreshIndex(string dir) => Path.Combine(Path.GetFullPath(dir), "index.fresh.db");
 
-    private static ScanSummary ScanOnce(Store store, IndexDb index) =>
-        new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, NullLogger.Instance)
-            .Scan([s_arena]);
+    private static ScanSummary ScanOnce(Store store, IndexDb index)
+    {
+        if (PlainDirectory(store) is null)
+        {
+            return new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, NullLogger.Instance)
+                .Scan([s_arena]);
+        }
+        var scan = new StoreScan(store, index, NullLogger.Instance);
+        var summary = scan.ScanAll();
+        return scan.Failed.Count == 0 ? summary : throw new BenchException($"the scan failed: {scan.Failed.Values.First().Message}");
+    }
+
+    /// <summary>The directory of the plain arena of a store made with --plain; null for a merged view's.</summary>
+    private static string? PlainDirectory(Store store) => store.Config.FindArena(s_arena)?.PlainPath;
 
     private static Store OpenMounted(string dir)
     {
         var store = Store.Open(Path.Combine(Path.GetFullPath(dir), "store"));
-        if (store.Config.Mount is not { } view || !Mounts.IsMountPoint(view))
+        if (PlainDirectory(store) is null && (store.Config.Mount is not { } view || !Mounts.IsMountPoint(view)))
         {
             throw new BenchException($"the merged view of {dir} is not mounted: run 'realize-bench mount {dir}'");
         }
@@ -223,19 +254,19 @@ internal static class ScanBench
         Measure.Result(key + "_vmrss_mb", now);
     }
 
-    /// <summary>Directories d0000... of <see cref="FilesPerDirectory"/> files f000.txt... of a few bytes each.</summary>
-    private static void CreateFiles(string root, int count)
+    /// <summary>Directories d0000... of <paramref name="perDirectory"/> files f000.txt... of a few bytes each.</summary>
+    private static void CreateFiles(string root, int count, int perDirectory)
     {
         Directory.CreateDirectory(root);
         string? directory = null;
         for (int i = 0; i < count; i++)
         {
-            if (i % FilesPerDirectory == 0)
+            if (i % perDirectory == 0)
             {
-                directory = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"d{i / FilesPerDirectory:0000}"));
+                directory = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"d{i / perDirectory:0000}"));
                 Directory.CreateDirectory(directory);
             }
-            string name = string.Create(CultureInfo.InvariantCulture, $"f{i % FilesPerDirectory:000}.txt");
+            string name = string.Create(CultureInfo.InvariantCulture, $"f{i % perDirectory:000}.txt");
             File.WriteAllBytes(Path.Combine(directory!, name), Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"file {i}\n")));
         }
     }

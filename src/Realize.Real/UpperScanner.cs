@@ -33,6 +33,13 @@ public sealed record ScanScope(ArenaName Arena, IReadOnlyCollection<string>? Pat
 {
     /// <summary>True when the whole arena is scanned.</summary>
     public bool IsWhole => Paths is null || Paths.Contains("");
+
+    /// <summary>The paths examined, none below another, in order; null for the whole arena.</summary>
+    internal string[]? Roots() => IsWhole ? null : Names.Outermost(Paths!);
+
+    /// <summary>The deferred paths that lie below <paramref name="roots"/> (the whole arena when null).</summary>
+    internal HashSet<string> DeferredBelow(string[]? roots) =>
+        (Deferred ?? (IEnumerable<string>)[]).Where(path => roots is null ? path.Length > 0 : roots.Any(r => Names.IsStrictlyBelow(path, r))).ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -41,13 +48,14 @@ public sealed record ScanScope(ArenaName Arena, IReadOnlyCollection<string>? Pat
 /// history last said (the <c>files</c> table, or the lower layer where it has no row) and
 /// appends only the differences (DESIGN.md "History").
 /// </summary>
-public sealed class UpperScanner
+public sealed partial class UpperScanner
 {
     private const string OverlayOpaque = "trusted.overlay.opaque";
     private const string OverlayRedirect = "trusted.overlay.redirect";
     private const string OverlayMetacopy = "trusted.overlay.metacopy";
     private const string OverlayWhiteout = "trusted.overlay.whiteout";
-    private const int BatchSize = 5_000;
+    /// <summary>Notifications (or row changes) committed in one transaction.</summary>
+    internal const int BatchSize = 5_000;
 
     private readonly string _realDir;
     private readonly LowerLayer _lower;
@@ -130,7 +138,20 @@ public sealed class UpperScanner
     private readonly Dictionary<(ArenaName Arena, string Path), ulong> _gone = [];
     private readonly Queue<(ArenaName Arena, string Path)> _goneOrder = new();
 
-    private void RememberGone(ArenaName arena, string path, ulong inode)
+    internal ILogger Logger => _logger;
+
+    /// <summary>The inode of a file of this arena that went away lately under this name, or null.</summary>
+    internal ulong? TryGone(ArenaName arena, string path) => _gone.TryGetValue((arena, path), out ulong inode) ? inode : null;
+
+    /// <summary>True when a file found in a directory changed too recently to be examined now (see <see cref="SettleDelay"/>).</summary>
+    internal bool IsSettling(FileStatus status) =>
+        _settledBefore is { } settled && status.CTime.TotalNanoseconds > settled && status.CTime.TotalNanoseconds < settled + _settleSpan;
+
+    internal void AddSettling(ArenaName arena, string path) => _settling.Add((arena, path));
+
+    internal void AddLinked((ArenaName Arena, string Path) link) => _linkedElsewhere.Add(link);
+
+    internal void RememberGone(ArenaName arena, string path, ulong inode)
     {
         if (_gone.TryAdd((arena, path), inode))
         {
@@ -155,7 +176,7 @@ public sealed class UpperScanner
         _settledBefore = SettleDelay > TimeSpan.Zero ? (DateTimeOffset.UtcNow - SettleDelay).ToUnixTimeMilliseconds() * 1_000_000 : null;
         _settleSpan = (long)(SettleDelay + TimeSpan.FromSeconds(1)).TotalNanoseconds;
         var clock = Stopwatch.StartNew();
-        var totals = new ArenaScan.Counts();
+        var totals = new ScanCounts();
         int outside = IsPlain || !scopes.All(s => s.IsWhole) ? 0 : CountOutside(scopes.Select(s => s.Arena).ToArray());
         int lowerHashedBefore = _lower.Hashed;
         // Where something was renamed to first: its files may take the blobs of rows that the
@@ -165,8 +186,15 @@ public sealed class UpperScanner
         {
             try
             {
-                var scan = new ArenaScan(this, scope, totals, progress);
-                scan.Run();
+                if (IsPlain)
+                {
+                    CheckPlainRoot(scope.Arena);
+                    new PlainArenaScan(this, _index, scope, RootOf(scope.Arena), totals, progress).Run();
+                }
+                else
+                {
+                    new OverlayArenaScan(this, scope, totals, progress).Run();
+                }
             }
             catch (Exception e) when (e is ArenaUnavailableException or IOException or UnauthorizedAccessException)
             {
@@ -202,703 +230,55 @@ public sealed class UpperScanner
         return outside;
     }
 
-    /// <summary>What the merged view shows at a path: a file with this content.</summary>
-    private sealed record Merged(BlobHash Blob, long Size, FileTime MTime, ulong? Inode, FileSource Source, FileTime? CTime = null)
+    /// <summary>
+    /// Hashes a file, then stats it again: if it changed meanwhile it is hashed again (three
+    /// tries). Returns the blob with the file's status as hashed, or null when it would not keep
+    /// still or is gone.
+    /// </summary>
+    internal static (BlobHash Blob, FileStatus Status)? HashSettled(string full, FileStatus status, ScanCounts counts, ILogger logger)
     {
-        /// <summary>A lower file showing through, with no entry of its own in real/.</summary>
-        public static Merged? Of(LowerFile? lower) => lower is null ? null : new(lower.Blob, lower.Size, lower.MTime, null, FileSource.Lower);
-    }
-
-    /// <summary>The scan of one arena. Merged paths are relative to the arena ("" is its root); lower paths include the arena.</summary>
-    private sealed class ArenaScan
-    {
-        private readonly UpperScanner _owner;
-        private readonly ArenaName _arena;
-        private readonly Counts _counts;
-        private readonly IProgress<long>? _progress;
-
-        // What the history last said, by path; a path without a row is as the lower layer shows it.
-        private readonly Dictionary<string, IndexedFile> _rows;
-
-        // Rows whose file in real/ is unchanged (same inode, size and mtime): nothing to compare.
-        private readonly HashSet<IndexedFile> _unchanged = new(ReferenceEqualityComparer.Instance);
-
-        // What the merged view shows at each other path the upper dir speaks of directly.
-        private readonly Dictionary<string, Merged> _found = new(StringComparer.Ordinal);
-
-        // Upper directories: merged path -> the lower directory merged under it (null: none).
-        private readonly Dictionary<string, string?> _covers = new(StringComparer.Ordinal);
-
-        // Merged paths where the upper dir holds a whiteout or another non-directory:
-        // nothing of the lower layer shows at or below them.
-        private readonly HashSet<string> _cut = new(StringComparer.Ordinal);
-
-        // Merged paths whose lower files at the same path must be checked: they may no longer show.
-        private readonly List<string> _baselineRoots = [];
-
-        // Paths that changed while read: left as they are until the next scan.
-        private readonly HashSet<string> _unsettled = new(StringComparer.Ordinal);
-
-        // The roots of a partial scan, compared even when nothing stands at them any more.
-        private readonly List<string> _extra = [];
-
-        // The paths examined, none below another; null for the whole arena.
-        private readonly string[]? _roots;
-
-        // Paths below the roots left alone for now (still settling), with what lies below them.
-        private readonly HashSet<string> _deferred = new(StringComparer.Ordinal);
-
-        // Roots that something was renamed to.
-        private readonly HashSet<string> _renamed = new(StringComparer.Ordinal);
-
-        // Lower directories (with the arena) -> whether they exist: most new files have none below.
-        private readonly Dictionary<string, bool> _lowerDirectories = new(StringComparer.Ordinal);
-
-        // Keeps the scan's short-lived garbage small.
-        private GarbageBound _garbage = GarbageBound.Start();
-
-        // (inode, size, mtime, ctime) -> path and blob of files in real/: the files of a moved directory, or hard links, need no hashing.
-        private Dictionary<(ulong, long, FileTime, FileTime?), (string Path, BlobHash Blob)>? _byInode;
-
-        public ArenaScan(UpperScanner owner, ScanScope scope, Counts counts, IProgress<long>? progress)
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            _owner = owner;
-            _arena = scope.Arena;
-            _counts = counts;
-            _progress = progress;
-            _roots = scope.IsWhole ? null : Outermost(scope.Paths!);
-            foreach (string path in scope.Deferred ?? (IEnumerable<string>)[])
+            try
             {
-                if (_roots is null ? path.Length > 0 : _roots.Any(r => IsStrictlyBelow(path, r)))
-                {
-                    _deferred.Add(path);
-                }
-            }
-            if (_roots is not null && scope.Renamed is { } renamed)
-            {
-                _renamed.UnionWith(renamed);
-            }
-            _rows = _roots is null ? owner._index.LoadFiles(_arena) : owner._index.LoadFiles(_arena, _roots);
-            _garbage.Check();
-        }
-
-        /// <summary>Hands the other names of a changed hard-linked file, where this scan does not look, to <see cref="LinkedElsewhere"/>.</summary>
-        private void NoteLinks(string path, ulong inode)
-        {
-            foreach (var link in _owner._index.FindLinks(inode))
-            {
-                if (link.Arena != _arena || (link.Path != path && !_roots!.Any(r => link.Path == r || IsStrictlyBelow(link.Path, r))))
-                {
-                    _owner._linkedElsewhere.Add(link);
-                }
-            }
-        }
-
-        /// <summary>The paths of <paramref name="paths"/> that lie below no other of them.</summary>
-        private static string[] Outermost(IReadOnlyCollection<string> paths)
-        {
-            var all = paths.ToHashSet(StringComparer.Ordinal);
-            return all.Where(path =>
-            {
-                for (string parent = path; parent.Length > 0;)
-                {
-                    parent = Names.Parent(parent);
-                    if (all.Contains(parent) && parent.Length > 0)
-                    {
-                        return false;
-                    }
-                }
-                return true;
-            }).Order(StringComparer.Ordinal).ToArray();
-        }
-
-        private static bool IsStrictlyBelow(string path, string root) =>
-            root.Length == 0 ? path.Length > 0 : path.Length > root.Length && path[root.Length] == '/' && path.StartsWith(root, StringComparison.Ordinal);
-
-        /// <summary>True when <paramref name="path"/> or a directory above it is a root something was renamed to.</summary>
-        private bool IsRenamed(string path)
-        {
-            for (string at = path; at.Length > 0; at = Names.Parent(at))
-            {
-                if (_renamed.Contains(at))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        /// <summary>The lower file at <paramref name="lowerPath"/>, without asking for it when its directory is known to be missing.</summary>
-        private LowerFile? Lower(string lowerPath)
-        {
-            string directory = Names.Parent(lowerPath);
-            if (!_lowerDirectories.TryGetValue(directory, out bool exists))
-            {
-                exists = _owner._lower.Stat(directory) is { Kind: FileKind.Directory };
-                _lowerDirectories[directory] = exists;
-            }
-            return exists ? _owner._lower.File(lowerPath) : null;
-        }
-
-        /// <summary>True when <paramref name="path"/> or a directory above it is deferred.</summary>
-        private bool IsDeferred(string path)
-        {
-            if (_deferred.Count == 0)
-            {
-                return false;
-            }
-            for (string at = path; at.Length > 0; at = Names.Parent(at))
-            {
-                if (_deferred.Contains(at))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        public void Run()
-        {
-            if (_owner.IsPlain)
-            {
-                _owner.CheckPlainRoot(_arena);
-            }
-            if (_roots is null)
-            {
-                RunWhole();
-            }
-            else
-            {
-                foreach (string root in _roots)
-                {
-                    RunBelow(root);
-                }
-            }
-            Compare();
-        }
-
-        private void RunWhole()
-        {
-            string upperRoot = _owner.RootOf(_arena);
-            var status = Stat.TryLstat(upperRoot);
-            if (status is { Kind: FileKind.Directory })
-            {
-                string? source = _owner.IsPlain ? null : ChildLowerSource(upperRoot, "", _arena.Value);
-                _covers[""] = source;
-                if (source != _arena.Value)
-                {
-                    _baselineRoots.Add("");
-                }
-                Walk(upperRoot, "", source);
-            }
-            else if (status is not null)
-            {
-                // The arena itself was deleted (whiteout) or replaced by a non-directory.
-                _cut.Add("");
-                _baselineRoots.Add("");
-            }
-        }
-
-        /// <summary>
-        /// Examines <paramref name="root"/> and what lies below it. The directories above it are
-        /// read first, as overlayfs would, for the lower directory that shows through at it.
-        /// </summary>
-        private void RunBelow(string root)
-        {
-            if (_owner.IsPlain && ArenaMarker.IsMarkerName(root))
-            {
-                // The arena's marker is this peer's, never shared.
-                return;
-            }
-            // Its lower files may no longer show, or show again: always compared, as is the root itself.
-            _baselineRoots.Add(root);
-            _extra.Add(root);
-            string upperRoot = _owner.RootOf(_arena);
-            string[] segments = root.Split('/');
-            // Walking down from the arena's root: at, its name, the lower directory merged under
-            // its parent, and whether real/ still holds the directories above.
-            string at = "";
-            string name = _arena.Value;
-            string? parentSource = _owner.IsPlain ? null : "";
-            string parentFull = _owner.IsPlain ? upperRoot : _owner._realDir;
-            bool inUpper = true;
-            for (int i = 0; ; i++)
-            {
-                bool isRoot = i == segments.Length;
-                string full = at.Length == 0 ? upperRoot : upperRoot + "/" + at;
-                string? source = parentSource is null ? null : Names.Join(parentSource, name);
-                if (!isRoot && inUpper && _covers.TryGetValue(at, out string? known))
-                {
-                    // A directory above an earlier root of this scan: read already.
-                    source = known;
-                }
-                else if (!isRoot && _cut.Contains(at))
-                {
-                    return;
-                }
-                else if (inUpper && Stat.TryLstat(full) is { } status)
-                {
-                    if (status.Kind != FileKind.Directory)
-                    {
-                        if (isRoot && status.Kind == FileKind.Regular)
-                        {
-                            try
-                            {
-                                ExamineFile(parentFull, at, parentSource, name, status, isRoot: true);
-                            }
-                            catch (IOException e) when (Vanished(e))
-                            {
-                                _unsettled.Add(at);
-                            }
-                            return;
-                        }
-                        if (isRoot && status.Kind != FileKind.Regular && !(status.IsWhiteoutDevice && !_owner.IsPlain))
-                        {
-                            _counts.Skipped++;
-                            Log.SkippedSpecial(_owner._logger, full, status.Kind);
-                        }
-                        // A file, a whiteout or a special file stands here: nothing below it shows.
-                        _cut.Add(at);
-                        return;
-                    }
-                    source = _owner.IsPlain ? null : ChildLowerSource(full, parentSource, name);
-                    _covers[at] = source;
-                    if (isRoot)
-                    {
-                        if (source != Baseline(at))
-                        {
-                            _baselineRoots.Add(at);
-                        }
-                        Walk(full, at, source);
-                        return;
-                    }
-                }
-                else
-                {
-                    // real/ says nothing here: the lower directory shows through, as overlayfs merges it.
-                    inUpper = false;
-                }
-                if (isRoot)
-                {
-                    if (_owner._gone.TryGetValue((_arena, at), out ulong inode))
-                    {
-                        // Overlay reports the writes to a hard-linked file under the name it first
-                        // looked it up by, even once that name is deleted: look at the other names.
-                        NoteLinks(at, inode);
-                    }
-                    if (source is not null && source != Baseline(at))
-                    {
-                        MergeLowerOnly(at, source, []);
-                    }
-                    return;
-                }
-                parentSource = source;
-                parentFull = full;
-                name = segments[i];
-                at = Names.Join(at, name);
-            }
-        }
-
-        private void Walk(string upperDir, string mergedDir, string? lowerDir)
-        {
-            using var directory = DirectoryHandle.TryOpen(upperDir);
-            if (directory is null)
-            {
-                return;
-            }
-            var entries = directory.ReadAll();
-            HashSet<string>? upperNames = lowerDir is not null && lowerDir != Baseline(mergedDir) ? new(StringComparer.Ordinal) : null;
-            foreach (var entry in entries)
-            {
-                if (!Names.TryDecode(entry.Name, out string? name))
-                {
-                    _counts.Skipped++;
-                    Log.InvalidName(_owner._logger, upperDir);
-                    continue;
-                }
-                if (_owner.IsPlain && mergedDir.Length == 0 && ArenaMarker.IsMarkerName(name))
-                {
-                    // The arena's marker is this peer's, never shared.
-                    continue;
-                }
-                upperNames?.Add(name);
-                string path = Names.Join(mergedDir, name);
-                if (_deferred.Count > 0 && _deferred.Contains(path))
-                {
-                    continue;
-                }
-                if (Stat.TryLstatAt(directory, entry.NameBytes) is not { } status)
-                {
-                    continue;
-                }
-                switch (status.Kind)
-                {
-                    case FileKind.Directory:
-                        string full = upperDir + "/" + name;
-                        string? source = _owner.IsPlain ? null : ChildLowerSource(full, lowerDir, name);
-                        _covers[path] = source;
-                        if (source != Baseline(path))
-                        {
-                            _baselineRoots.Add(path);
-                        }
-                        Walk(full, path, source);
-                        break;
-                    case FileKind.Regular:
-                        try
-                        {
-                            ExamineFile(upperDir, path, lowerDir, name, status, isRoot: false);
-                        }
-                        catch (IOException e) when (Vanished(e))
-                        {
-                            // Gone while examined (an editor's temporary file): its row stays until the next look.
-                            _unsettled.Add(path);
-                        }
-                        break;
-                    case FileKind.CharDevice when status.IsWhiteoutDevice && !_owner.IsPlain:
-                        _cut.Add(path);
-                        _baselineRoots.Add(path);
-                        break;
-                    default:
-                        _counts.Skipped++;
-                        Log.SkippedSpecial(_owner._logger, upperDir + "/" + name, status.Kind);
-                        _cut.Add(path);
-                        _baselineRoots.Add(path);
-                        break;
-                }
-            }
-            if (upperNames is not null)
-            {
-                // A renamed or moved directory: its lower files now show under this name.
-                MergeLowerOnly(mergedDir, lowerDir!, upperNames);
-            }
-        }
-
-        /// <param name="isRoot">The path was named to the scan (inotify told of it), rather than found in a directory.</param>
-        private void ExamineFile(string upperDir, string path, string? lowerDir, string name, FileStatus status, bool isRoot)
-        {
-            _counts.Files++;
-            if ((_counts.Files & 255) == 0)
-            {
-                _garbage.Check();
-                _progress?.Report(_counts.Files);
-            }
-            if (_rows.TryGetValue(path, out var row) && row.Source != FileSource.Tombstone
-                && row.Inode == status.Inode && row.Size == status.Size && row.MTime == status.MTime && row.CTime == status.CTime)
-            {
-                // Unchanged since the last scan: never hashed again, and its row stays as it is.
-                // ctime too: a rewrite whose mtime was set back (touch -d, rsync -t) still changes it.
-                _unchanged.Add(row);
-                return;
-            }
-            if (!isRoot && _owner._settledBefore is { } settled && status.CTime.TotalNanoseconds > settled
-                && status.CTime.TotalNanoseconds < settled + _owner._settleSpan)
-            {
-                // Found in a directory while it may still be written (a rescan, or a directory
-                // listed before its files had events): examined once quiet, not half-written now.
-                _unsettled.Add(path);
-                _owner._settling.Add((_arena, path));
-                return;
-            }
-            if (_roots is not null && status.LinkCount > 1)
-            {
-                NoteLinks(path, status.Inode);
-            }
-            string full = upperDir + "/" + name;
-            if (!_owner.IsPlain && status.Size == 0 && Xattr.Get(full, OverlayWhiteout) is not null)
-            {
-                _cut.Add(path);
-                _baselineRoots.Add(path);
-                return;
-            }
-            // New or changed: the lower layer may hold a directory here that this file replaced.
-            _baselineRoots.Add(path);
-            if (!_owner.IsPlain && Xattr.Get(full, OverlayMetacopy) is not null)
-            {
-                string? lowerPath = Redirect(full, lowerDir) ?? (lowerDir is null ? null : Names.Join(lowerDir, name));
-                if (lowerPath is null || _owner._lower.File(lowerPath) is not { } lower)
-                {
-                    Log.MetacopyWithoutLower(_owner._logger, full, lowerPath);
-                    _counts.Skipped++;
-                    _unsettled.Add(path);
-                    return;
-                }
-                _found[path] = new Merged(lower.Blob, status.Size, status.MTime, status.Inode, FileSource.Lower, status.CTime);
-                return;
-            }
-            if (HashSettled(path, full, status) is ({ } blob, { } hashed))
-            {
-                _found[path] = new Merged(blob, hashed.Size, hashed.MTime, hashed.Inode, FileSource.Real, hashed.CTime);
-            }
-            else
-            {
-                _unsettled.Add(path);
-            }
-        }
-
-        /// <summary>
-        /// Hashes a file of real/, or finds its blob under another name (a rename or a hard link);
-        /// returns it with the file's status as hashed, or null when the file would not keep still.
-        /// </summary>
-        private (BlobHash Blob, FileStatus Status)? HashSettled(string path, string full, FileStatus status)
-        {
-            _byInode ??= _rows
-                .Where(r => r.Value.Source == FileSource.Real && r.Value.Inode is not null)
-                .GroupBy(r => (r.Value.Inode!.Value, r.Value.Size!.Value, r.Value.MTime!.Value, r.Value.CTime))
-                .ToDictionary(g => g.Key, g => (g.First().Key, g.First().Value.Blob!.Value));
-            // Another path's row with the same inode, size, mtime and ctime: the files of a renamed
-            // directory, or a hard link. (Renaming a file itself changes its ctime: it is hashed
-            // again, so that a rename followed by a rewrite with mtime set back is never missed.)
-            if (_byInode.TryGetValue((status.Inode, status.Size, status.MTime, status.CTime), out var known) && known.Path != path)
-            {
-                return (known.Blob, status);
-            }
-            // A partial scan holds only the rows below its roots: a file renamed here may come from
-            // elsewhere, also from another arena.
-            if (_renamed.Count > 0 && IsRenamed(path) && _owner._index.FindByInode(status.Inode, status.Size, status.MTime, status.CTime) is { } elsewhere
-                && (elsewhere.Arena != _arena || elsewhere.Path != path))
-            {
-                return (elsewhere.Blob, status);
-            }
-            for (int attempt = 0; attempt < 3; attempt++)
-            {
-                try
-                {
-                    var blob = ContentHasher.HashFile(full);
-                    _counts.Hashed++;
-                    if (Stat.TryLstat(full) is not { } after)
-                    {
-                        return null;
-                    }
-                    if (after.Size == status.Size && after.MTime == status.MTime && after.Inode == status.Inode && after.CTime == status.CTime)
-                    {
-                        _byInode[(status.Inode, status.Size, status.MTime, status.CTime)] = (path, blob);
-                        return (blob, status);
-                    }
-                    status = after;
-                }
-                catch (FileChangedException)
-                {
-                    status = Stat.TryLstat(full) ?? status;
-                }
-                catch (IOException e) when (Vanished(e))
+                var blob = ContentHasher.HashFile(full);
+                counts.Hashed++;
+                if (Stat.TryLstat(full) is not { } after)
                 {
                     return null;
                 }
+                if (after.Size == status.Size && after.MTime == status.MTime && after.Inode == status.Inode && after.CTime == status.CTime)
+                {
+                    return (blob, status);
+                }
+                status = after;
             }
-            Log.Unsettled(_owner._logger, full);
-            return null;
-        }
-
-        private void MergeLowerOnly(string mergedDir, string lowerDir, HashSet<string> upperNames)
-        {
-            foreach (var entry in _owner._lower.List(lowerDir))
+            catch (FileChangedException)
             {
-                if (!Names.TryDecode(entry.Name, out string? name) || upperNames.Contains(name))
-                {
-                    continue;
-                }
-                string path = Names.Join(mergedDir, name);
-                string source = Names.Join(lowerDir, name);
-                if (entry.Kind == FileKind.Directory)
-                {
-                    _covers[path] = source;
-                    MergeLowerOnly(path, source, []);
-                }
-                else if (entry.Kind == FileKind.Regular && Merged.Of(_owner._lower.File(source)) is { } lower)
-                {
-                    _counts.Files++;
-                    _found[path] = lower;
-                }
+                status = Stat.TryLstat(full) ?? status;
             }
-        }
-
-        private void Compare()
-        {
-            var candidates = new List<string>(_found.Keys);
-            candidates.AddRange(_extra);
-            foreach (var (path, row) in _rows)
-            {
-                if (!_unchanged.Contains(row) && !_found.ContainsKey(path))
-                {
-                    candidates.Add(path);
-                }
-            }
-            foreach (string root in _baselineRoots)
-            {
-                foreach (string below in _owner._lower.FilesBelow(Baseline(root)))
-                {
-                    candidates.Add(below.Length == 0 ? root : Names.Join(root, below));
-                }
-            }
-            candidates.Sort(StringComparer.Ordinal);
-            var ordered = candidates.Where((path, i) => i == 0 || path != candidates[i - 1]);
-
-            var notifications = new List<PendingNotification>();
-            var rowChanges = new List<RowChange>();
-            foreach (string path in ordered)
-            {
-                if (_unsettled.Contains(path) || IsDeferred(path) || !RelPath.TryParse(path, out RelPath relPath, out _))
-                {
-                    continue;
-                }
-                _rows.TryGetValue(path, out var row);
-                if (row is not null && _unchanged.Contains(row))
-                {
-                    // A lower file below a baseline root that an unchanged file of real/ hides.
-                    continue;
-                }
-                bool found = _found.TryGetValue(path, out var merged);
-                if (!found)
-                {
-                    merged = Resolve(path);
-                }
-                LowerFile? baseline = null;
-                bool baselineKnown = false;
-                LowerFile? BaselineFile()
-                {
-                    if (!baselineKnown)
-                    {
-                        baseline = Lower(Baseline(_arena, path));
-                        baselineKnown = true;
-                    }
-                    return baseline;
-                }
-
-                BlobHash? before = row is not null ? row.Blob : BaselineFile()?.Blob;
-                BlobHash? now = merged?.Blob;
-                if (before is null && now is not null)
-                {
-                    notifications.Add(new PendingNotification(NotificationType.Added, relPath, now, merged!.Size, merged.MTime, null));
-                    _counts.Added++;
-                }
-                else if (before is not null && now is null)
-                {
-                    notifications.Add(new PendingNotification(NotificationType.Removed, relPath, null, null, null, before));
-                    _counts.Removed++;
-                }
-                else if (before is not null && now is not null && before != now)
-                {
-                    notifications.Add(new PendingNotification(NotificationType.Updated, relPath, now, merged!.Size, merged.MTime, before));
-                    _counts.Updated++;
-                }
-
-                IndexedFile? wanted;
-                if (found)
-                {
-                    wanted = new IndexedFile(merged!.Blob, merged.Size, merged.MTime, merged.Inode, merged.Source, merged.CTime);
-                }
-                else if (merged is null)
-                {
-                    wanted = BaselineFile() is null ? null : IndexedFile.Tombstone;
-                }
-                else
-                {
-                    wanted = BaselineFile()?.Blob == merged.Blob ? null : new IndexedFile(merged.Blob, merged.Size, merged.MTime, null, FileSource.Lower);
-                }
-                if (wanted != row)
-                {
-                    rowChanges.Add(new RowChange(path, wanted));
-                    if (row?.Inode is { } inode && wanted?.Inode != inode)
-                    {
-                        _owner.RememberGone(_arena, path, inode);
-                    }
-                }
-                if (notifications.Count >= BatchSize || rowChanges.Count >= BatchSize)
-                {
-                    Flush(notifications, rowChanges);
-                }
-            }
-            Flush(notifications, rowChanges);
-        }
-
-        private void Flush(List<PendingNotification> notifications, List<RowChange> rowChanges)
-        {
-            _garbage.Check();
-            if (notifications.Count > 0 || rowChanges.Count > 0)
-            {
-                _owner._index.Commit(_arena, notifications, rowChanges);
-                notifications.Clear();
-                rowChanges.Clear();
-            }
-        }
-
-        /// <summary>What the merged view shows at a path the upper dir does not hold itself.</summary>
-        private Merged? Resolve(string path)
-        {
-            string ancestor = path;
-            string? child = null;
-            while (true)
-            {
-                if (_cut.Contains(ancestor) || (ancestor != path && _found.ContainsKey(ancestor)))
-                {
-                    // A whiteout, a special file or a regular file stands here: nothing shows below.
-                    return null;
-                }
-                if (_covers.TryGetValue(ancestor, out string? lowerDir))
-                {
-                    if (ancestor == path || lowerDir is null)
-                    {
-                        // A directory now stands at this path, or the directory above hides the lower layer.
-                        return null;
-                    }
-                    if (child != path && Stat.TryLstat(Path.Combine(_owner.RootOf(_arena), child!)) is { Kind: not FileKind.Directory })
-                    {
-                        // An unchanged file of real/ (not kept in _found) stands above this path.
-                        return null;
-                    }
-                    string rest = ancestor.Length == 0 ? path : path[(ancestor.Length + 1)..];
-                    return Merged.Of(Lower(Names.Join(lowerDir, rest)));
-                }
-                if (ancestor.Length == 0)
-                {
-                    // The upper dir says nothing of this arena: the lower layer shows through.
-                    return Merged.Of(Lower(Baseline(path)));
-                }
-                child = ancestor;
-                ancestor = Names.Parent(ancestor);
-            }
-        }
-
-        private static string? ChildLowerSource(string full, string? parentLower, string name)
-        {
-            if (Xattr.Get(full, OverlayOpaque) is [(byte)'y'])
+            catch (IOException e) when (Vanished(e))
             {
                 return null;
             }
-            return Redirect(full, parentLower) ?? (parentLower is null ? null : Names.Join(parentLower, name));
         }
-
-        /// <summary>Where <c>trusted.overlay.redirect</c> points: absolute from the lower root, or relative to the parent's lower directory.</summary>
-        private static string? Redirect(string full, string? parentLower)
-        {
-            if (Xattr.Get(full, OverlayRedirect) is not { Length: > 0 } redirect)
-            {
-                return null;
-            }
-            string target = Encoding.UTF8.GetString(redirect);
-            if (target.StartsWith('/'))
-            {
-                return target.TrimStart('/');
-            }
-            return parentLower is null ? null : Names.Join(parentLower, target);
-        }
-
-        private static bool Vanished(IOException e) =>
-            e is FileNotFoundException or DirectoryNotFoundException or LinuxException { Errno: Errno.ENOENT or Errno.ENOTDIR };
-
-        private string Baseline(string path) => Baseline(_arena, path);
-
-        private static string Baseline(ArenaName arena, string path) => path.Length == 0 ? arena.Value : arena.Value + "/" + path;
-
-        /// <summary>Running totals over all arenas of a scan.</summary>
-        public sealed class Counts
-        {
-            public long Files;
-            public int Added;
-            public int Updated;
-            public int Removed;
-            public int Skipped;
-            public int Hashed;
-        }
+        Log.Unsettled(logger, full);
+        return null;
     }
+
+    /// <summary>True for the errors of a file or directory gone while examined.</summary>
+    internal static bool Vanished(IOException e) =>
+        e is FileNotFoundException or DirectoryNotFoundException or LinuxException { Errno: Errno.ENOENT or Errno.ENOTDIR };
+
+}
+
+/// <summary>Running totals over all arenas of a scan.</summary>
+internal sealed class ScanCounts
+{
+    public long Files;
+    public int Added;
+    public int Updated;
+    public int Removed;
+    public int Skipped;
+    public int Hashed;
 }

@@ -93,6 +93,48 @@ public sealed class IndexDb : SqliteDb
         return rows;
     });
 
+    /// <summary>
+    /// The rows of <paramref name="arena"/> after <paramref name="after"/> and before <paramref name="before"/>
+    /// (no bound when null), at most <paramref name="limit"/>, in the byte order of their paths
+    /// (the <c>files</c> key's): a scan merges them with a walk of the same order, a page at a time.
+    /// </summary>
+    public void ReadFilesInOrder(ArenaName arena, string after, string? before, int limit, List<(string Path, IndexedFile Row)> into) => Guarded(() =>
+    {
+        var (command, p) = before is null
+            ? Prepared("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena AND path > $after ORDER BY path LIMIT $limit", "$arena", "$after", "$limit")
+            : Prepared("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena AND path > $after AND path < $before ORDER BY path LIMIT $limit", "$arena", "$after", "$limit", "$before");
+        p[0].Value = arena.Value;
+        p[1].Value = after;
+        p[2].Value = limit;
+        if (before is not null)
+        {
+            p[3].Value = before;
+        }
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            into.Add((reader.GetString(0), ReadRow(reader)));
+        }
+    });
+
+    /// <summary>The row of <paramref name="path"/> in <paramref name="arena"/>, or null.</summary>
+    public IndexedFile? FindFile(ArenaName arena, string path) => Guarded(() =>
+    {
+        var (command, p) = Prepared("SELECT path, blob, size, mtime_ns, inode, source, ctime_ns FROM files WHERE arena = $arena AND path = $path", "$arena", "$path");
+        p[0].Value = arena.Value;
+        p[1].Value = path;
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadRow(reader) : null;
+    });
+
+    /// <summary>True when <paramref name="arena"/> has any row.</summary>
+    public bool HasFiles(ArenaName arena) => Guarded(() =>
+    {
+        var (command, p) = Prepared("SELECT 1 FROM files WHERE arena = $arena LIMIT 1", "$arena");
+        p[0].Value = arena.Value;
+        return command.ExecuteScalar() is not null;
+    });
+
     /// <summary>Up to <paramref name="limit"/> files of <paramref name="arena"/> whose content is in its own directory, with their size and mtime.</summary>
     public List<(string Path, long Size, FileTime MTime)> SomeFiles(ArenaName arena, int limit)
     {
