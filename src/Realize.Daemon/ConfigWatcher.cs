@@ -23,6 +23,8 @@ internal sealed class ConfigWatcher(Store store, DaemonOptions options, WatcherS
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var seen = Stamp();
+        // Edited between the start of 'realize up' and now (the catch-up scan may take minutes)?
+        Apply();
         using var timer = new PeriodicTimer(options.ConfigPollInterval);
         try
         {
