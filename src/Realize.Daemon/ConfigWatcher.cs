@@ -24,23 +24,39 @@ internal sealed class ConfigWatcher(Store store, DaemonOptions options, WatcherS
     {
         var seen = Stamp();
         // Edited between the start of 'realize up' and now (the catch-up scan may take minutes)?
-        Apply();
+        Guarded(Apply);
         using var timer = new PeriodicTimer(options.ConfigPollInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var stamp = Stamp();
-                if (stamp != seen)
+                Guarded(() =>
                 {
-                    seen = stamp;
-                    Apply();
-                }
+                    var stamp = Stamp();
+                    if (stamp != seen)
+                    {
+                        seen = stamp;
+                        Apply();
+                    }
+                });
             }
         }
         catch (OperationCanceledException)
         {
             // Stopping.
+        }
+    }
+
+    // Never the end of the daemon: the next change of the file is tried again.
+    private void Guarded(Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (Exception e)
+        {
+            errors.Record($"applying {store.ConfigPath}: {e.Message}");
         }
     }
 

@@ -22,9 +22,17 @@ internal sealed class ControlServer(Store store, StatusAssembler status, Watcher
         string path = ControlClient.SocketPath(store);
         File.Delete(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Bind(new UnixDomainSocketEndPoint(path));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        socket.Listen(16);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            socket.Listen(16);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
         _listener = socket;
         _serving = ServeAsync(socket, _stop.Token);
         return Task.CompletedTask;

@@ -36,6 +36,13 @@ public static class Daemon
         {
             await host.StartAsync(CancellationToken.None);
         }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped while starting: as after a start.
+            await host.StopAsync(CancellationToken.None);
+            failure.ThrowIfFailed();
+            return;
+        }
         catch (Exception e)
         {
             await host.StopAsync(CancellationToken.None);

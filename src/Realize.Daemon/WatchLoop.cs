@@ -114,7 +114,7 @@ internal sealed class WatchLoop : IDisposable
         _watcher.Start();
         long start = Stopwatch.GetTimestamp();
         var catchUp = ScanContained(_config.Arenas.Select(a => new ScanScope(a.Name)).ToArray(), start, everything: true);
-        foreach (var key in _scan.Settling)
+        foreach (var key in _scan.Settling.Where(k => !_failing.ContainsKey(k.Arena)))
         {
             _queue.DueIfNew(key, Stopwatch.GetTimestamp() + _settle);
         }
@@ -180,7 +180,7 @@ internal sealed class WatchLoop : IDisposable
                 Guarded("watching the unwatched directories again", _watcher.RetryUnwatched);
                 foreach (var (root, path) in unwatched)
                 {
-                    if (Locate(root, path) is { } key)
+                    if (Locate(root, path) is { } key && !_failing.ContainsKey(key.Arena))
                     {
                         _queue.DueBy(key, now);
                     }
@@ -255,7 +255,7 @@ internal sealed class WatchLoop : IDisposable
             _lastExamined = now;
             // Only in a storm: a single change after a quiet spell is examined at once.
             _nextScanAllowed = scopes.Sum(scope => scope.Paths!.Count) >= StormPaths ? Stopwatch.GetTimestamp() + s_scanGap : 0;
-            foreach (var key in _scan.Settling)
+            foreach (var key in _scan.Settling.Where(k => !_failing.ContainsKey(k.Arena)))
             {
                 // Found while still being written: examined once quiet, unless an event names it first.
                 _queue.DueIfNew(key, now + _settle);
@@ -273,9 +273,14 @@ internal sealed class WatchLoop : IDisposable
         }
         catch (Exception e) when (e is RealizeException or IOException or UnauthorizedAccessException or StorageException)
         {
-            // Not an arena's fault (index.db, say): every path waits for another try.
+            // Not an arena's fault (index.db, say): every path waits for another try, and so do
+            // the failing arenas that were to be tried now.
             _errors.Record(e.Message);
-            foreach (var scope in scopes)
+            foreach (var health in _failing.Values.Where(h => h.NextTry <= now))
+            {
+                health.NextTry = now + s_retryPath;
+            }
+            foreach (var scope in scopes.Where(s => !_failing.ContainsKey(s.Arena)))
             {
                 foreach (string path in scope.Paths!)
                 {
@@ -300,8 +305,9 @@ internal sealed class WatchLoop : IDisposable
     }
 
     /// <summary>
-    /// Scans <paramref name="scopes"/>; an arena whose scan fails is left out until its next try
-    /// and the others are scanned all the same. Throws only for what no arena is to blame for.
+    /// Scans <paramref name="scopes"/>; an arena whose scan fails (<see cref="StoreScan.Failed"/>)
+    /// is left out until its next try and the others are scanned all the same. Throws for what no
+    /// arena is to blame for.
     /// </summary>
     private ScanSummary ScanContained(IReadOnlyList<ScanScope> scopes, long now, bool everything)
     {
@@ -312,13 +318,9 @@ internal sealed class WatchLoop : IDisposable
         }
         catch (Exception e) when (IsArenas(e) && scopes.Count == 1)
         {
+            // StoreScan contains its arenas' failures itself; with one arena, whatever escapes is its.
             Fail(scopes[0].Arena, e, now);
             return s_none;
-        }
-        catch (Exception e) when (IsArenas(e))
-        {
-            // Which one? Each alone, then.
-            return scopes.Select(s => ScanContained([s], now, everything: false)).Aggregate(s_none, (a, b) => a + b);
         }
         foreach (var (arena, e) in _scan.Failed)
         {
@@ -414,9 +416,14 @@ internal sealed class WatchLoop : IDisposable
                 _queue.Drop(name);
             }
         }
+        // A new scanner forgets the files moved lately (a moved file keeps its blob unread): only when arenas changed.
+        bool arenasChanged = !before.Values.Select(a => (a.Name, a.PlainPath)).ToHashSet().SetEquals(after.Values.Select(a => (a.Name, a.PlainPath)));
         _config = config;
-        _scan = NewScan();
-        _overlayArenas = OverlayArenas(config);
+        if (arenasChanged)
+        {
+            _scan = NewScan();
+            _overlayArenas = OverlayArenas(config);
+        }
         foreach (var (name, arena) in after)
         {
             if (!before.TryGetValue(name, out var was) || was.PlainPath != arena.PlainPath)
@@ -440,7 +447,8 @@ internal sealed class WatchLoop : IDisposable
         return root;
     }
 
-    private StoreScan NewScan() => new(_store, _index, _logger) { SettleDelay = _options.SettleDelay };
+    // From the configuration this loop applied, never the store's, which the configuration watcher may have moved on.
+    private StoreScan NewScan() => new(_store, _config, _index, _logger) { SettleDelay = _options.SettleDelay };
 
     private static Dictionary<string, ArenaName> OverlayArenas(StoreConfig config) =>
         StoreScan.OverlayArenasOf(config).ToDictionary(a => a.Value, StringComparer.Ordinal);

@@ -54,7 +54,9 @@ internal sealed class WatcherService(Store store, DaemonOptions options, History
             RaiseQueueLimit();
         }
         _run = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        await Task.WhenAny(_caughtUp.Task, _run).WaitAsync(cancellationToken);
+        // Not cancelled by a stop during the catch-up scan: it cannot be interrupted, and once
+        // done the loop sees the stop, records what is pending and ends.
+        await Task.WhenAny(_caughtUp.Task, _run);
         if (_run.IsFaulted)
         {
             await _run;
@@ -67,7 +69,13 @@ internal sealed class WatcherService(Store store, DaemonOptions options, History
         Wake();
         try
         {
-            await _run;
+            // The host's shutdown timeout is the last resort: what is still pending then is
+            // found by the next catch-up scan.
+            await _run.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            errors.Record("the watcher did not finish its last look in time; the next start catches up");
         }
         catch (Exception)
         {

@@ -16,12 +16,18 @@ public sealed class StoreScan
     private readonly HashSet<ArenaName> _arenas;
 
     public StoreScan(Store store, IndexDb index, ILogger logger)
+        : this(store, store.Config, index, logger)
     {
-        OverlayArenas = OverlayArenasOf(store.Config);
-        PlainRoots = store.Config.Arenas.Where(a => a.PlainPath is not null).ToDictionary(a => a.Name, a => a.PlainPath!);
+    }
+
+    /// <summary>The scans of <paramref name="store"/>'s arenas as <paramref name="config"/> declares them (the daemon's, once it applied a change).</summary>
+    public StoreScan(Store store, StoreConfig config, IndexDb index, ILogger logger)
+    {
+        OverlayArenas = OverlayArenasOf(config);
+        PlainRoots = config.Arenas.Where(a => a.PlainPath is not null).ToDictionary(a => a.Name, a => a.PlainPath!);
         _plainArenas = [.. PlainRoots.Keys];
         _arenas = [.. Arenas];
-        _overlay = new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, logger);
+        _overlay = new UpperScanner(store.RealDir, new LowerLayer(config.Lower, index), index, logger);
         _plain = PlainRoots.Count == 0 ? null : UpperScanner.ForPlainDirectories(PlainRoots, index, logger);
     }
 

@@ -35,6 +35,9 @@ public sealed class TreeWatcher : IDisposable
     // Watch descriptor -> its root and directory path relative to it ("" for the root).
     private readonly Dictionary<int, (int Root, string Path)> _directories = [];
 
+    // Roots left unwatched by Unwatch (an arena whose directory is not its own): never watched again but by WatchRoot.
+    private readonly HashSet<int> _paused = [];
+
     // Watches whose directory reported IN_DELETE_SELF: their IN_IGNORED is expected.
     private readonly HashSet<int> _deleted = [];
 
@@ -62,7 +65,7 @@ public sealed class TreeWatcher : IDisposable
     {
         for (int root = 0; root < _roots.Count; root++)
         {
-            if (_roots[root] is not null)
+            if (_roots[root] is not null && !_paused.Contains(root))
             {
                 WatchTree(root, "");
             }
@@ -79,6 +82,7 @@ public sealed class TreeWatcher : IDisposable
     /// <summary>Watches <paramref name="root"/> with all below it; what is watched already stays so.</summary>
     public void WatchRoot(int root)
     {
+        _paused.Remove(root);
         if (_roots[root] is not null)
         {
             WatchTree(root, "");
@@ -90,6 +94,7 @@ public sealed class TreeWatcher : IDisposable
     {
         Forget(_directories.Where(d => d.Value.Root == root).Select(d => d.Key).ToArray());
         _unwatched.RemoveWhere(u => u.Root == root);
+        _paused.Add(root);
     }
 
     /// <summary>Stops watching <paramref name="root"/> for good (its arena was removed); its number is not reused.</summary>
@@ -135,6 +140,7 @@ public sealed class TreeWatcher : IDisposable
                 if ((e.Events & WatchEvents.MoveSelf) != 0)
                 {
                     Unwatch(directory.Root);
+                    _paused.Remove(directory.Root);
                     rewatch.Add(directory);
                 }
                 changes.Add(new WatchedChange(directory.Root, "", false));
@@ -201,7 +207,10 @@ public sealed class TreeWatcher : IDisposable
         }
         foreach (var (root, path) in rewatch)
         {
-            WatchTree(root, path);
+            if (!_paused.Contains(root))
+            {
+                WatchTree(root, path);
+            }
         }
         return new WatchBatch(changes, overflowed);
     }
@@ -217,7 +226,7 @@ public sealed class TreeWatcher : IDisposable
         WatchLimitReached = false;
         foreach (var (root, path) in retried)
         {
-            if (_roots[root] is not null)
+            if (_roots[root] is not null && !_paused.Contains(root))
             {
                 WatchTree(root, path);
             }

@@ -98,6 +98,33 @@ public sealed class FailingArenaTests : IDisposable
         Assert.DoesNotContain(InProcessDaemon.History(_store), n => n.Type == NotificationType.Removed);
     }
 
+    [Fact]
+    public async Task UnreadableSubdirectoryAtStart_LeavesNothingWaiting_AndTheDaemonStops()
+    {
+        string album = Path.Combine(_photos, "album");
+        Directory.CreateDirectory(album);
+        File.SetUnixFileMode(album, UnixFileMode.None);
+        try
+        {
+            using var daemon = DaemonProcess.Start(RealizeCommand.Executable, _store, [], ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search", "--"]);
+            await daemon.WaitUntilAnsweringAsync(s_deadline);
+            var status = (await daemon.SendAsync("status", s_deadline)).Status!;
+            Assert.Equal("failing", ArenaOf(status, "photos").State);
+            // Past the rescan of unwatched directories (every 10 s), which once queued the
+            // failing arena's directory for ever: the loop spun and never stopped.
+            await Poll.UntilAsync(async () => DateTimeOffset.UtcNow - (await daemon.SendAsync("status", s_deadline)).Status!.Since > TimeSpan.FromSeconds(12), s_deadline, () => "twelve seconds of the daemon");
+            status = (await daemon.SendAsync("status", s_deadline)).Status!;
+            Assert.Equal(0, status.Waiting);
+            Assert.Equal("failing", ArenaOf(status, "photos").State);
+            Assert.Equal(0, daemon.Stop(s_deadline));
+        }
+        finally
+        {
+            File.SetUnixFileMode(album, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        Assert.DoesNotContain(InProcessDaemon.History(_store), n => n.Type == NotificationType.Removed);
+    }
+
     private static ArenaStatus ArenaOf(DaemonStatus status, string name) => status.Arenas.Single(a => a.Name == name);
 
     private List<string> Paths() => InProcessDaemon.History(_store).Select(n => $"{n.Arena}/{n.Path}").ToList();

@@ -22,7 +22,15 @@ public sealed class ReadinessTests : IDisposable
     public async Task NotifySocket_GetsReady_OnceMountedAndCaughtUp_AndStopping_OnSigterm()
     {
         // Made while the daemon was down: the catch-up scan finds it.
-        Directory.CreateDirectory(_overlay.InView("docs"));
+        // Enough of them that the catch-up takes a while: READY=1 must wait for all.
+        for (int d = 0; d < 20; d++)
+        {
+            Directory.CreateDirectory(_overlay.InView($"docs/d{d}"));
+            for (int f = 0; f < 100; f++)
+            {
+                File.WriteAllText(_overlay.InView($"docs/d{d}/f{f}.txt"), $"made before up {d} {f}\n");
+            }
+        }
         File.WriteAllText(_overlay.InView("docs/before.txt"), "made before up\n");
         _overlay.Unmount();
         string path = _dir.Combine("notify.sock");
@@ -38,6 +46,7 @@ public sealed class ReadinessTests : IDisposable
         Assert.Equal("READY=1", ready);
         Assert.True(mounted, "the merged view is mounted before READY=1");
         Assert.Contains(history, n => n.Path.Value == "before.txt");
+        Assert.Equal(2001, history.Count);
         Assert.Equal(0, daemon.Stop(s_deadline));
         Assert.Equal("STOPPING=1", await ReceiveAsync(manager, daemon));
     }
