@@ -198,6 +198,10 @@ if part million; then
     echo "RESULT million_scan_load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$log"
     run_as million_ scan "$million_dir" --runs "$RUNS"
     echo "RESULT million_scan_load_end $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$log"
+    # The daemon on that tree, indexed: its catch-up, idle memory, and close() to index.db in it.
+    find "$million_dir/files" -printf '%s %T@\n' >/dev/null
+    echo "RESULT million_daemon_load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$log"
+    run_as million_ daemon-million "$million_dir" --idle-s "$IDLE_S" --latency-runs "$LATENCY_RUNS" --cli "$cli"
     rm -rf "$million_dir"
 fi
 
@@ -278,6 +282,10 @@ if part million; then
     million_rows+=("| rescan of $mcount unchanged files in one plain-directory arena (1000 directories of 1000), timed in-process (median of $RUNS, min–max; load average $(get million_scan_load) to $(get million_scan_load_end)) | $(secs million_rescan_s) s ($(secs million_rescan_s_min)–$(secs million_rescan_s_max)) | find DIR -printf '%s %T@\\n': $(secs million_find_s) s ($(secs million_find_s_min)–$(secs million_find_s_max)) | $(fmt "$(get million_rescan_ratio)" '%.2f')x the time (fastest runs: $(fmt "$(get million_rescan_ratio_best)" '%.2f')x) | ≤ 2x the time | $(met "$(get million_rescan_ratio)" '<=' 2) |")
     million_rows+=("| peak RSS (VmHWM) of a process doing only the first scan of those $mcount files (highest of $MEMORY_RUNS processes; load average $m_first_loads) | $(fmt "$(get million_first_scan_vmhwm_mb max)" '%.1f') MB (all: $m_first_peaks; $(fmt "$(get million_first_scan_s median)" '%.1f') s) | – | – | ≤ 250 MB | $(met "$(get million_first_scan_vmhwm_mb max)" '<=' 250) |")
     million_rows+=("| peak RSS (VmHWM) of a process doing only a rescan of those $mcount files (highest of $MEMORY_RUNS processes; load average $m_rescan_loads) | $(fmt "$(get million_rescan_vmhwm_mb max)" '%.1f') MB (all: $m_rescan_peaks; $(fmt "$(get million_rescan_fresh_process_s median)" '%.2f') s) | – | – | ≤ 250 MB | $(met "$(get million_rescan_vmhwm_mb max)" '<=' 250) |")
+    need million_daemon_catchup_vmhwm_mb million_daemon_catchup_s million_daemon_idle_vmrss_mb million_daemon_close_s{,_min,_max} million_daemon_load
+    million_rows+=("| 'realize up' catching up on those $mcount files, indexed and unchanged: peak RSS (VmHWM) once it answers (load average $(get million_daemon_load)) | $(fmt "$(get million_daemon_catchup_vmhwm_mb)" '%.1f') MB (answering after $(fmt "$(get million_daemon_catchup_s)" '%.1f') s) | – | – | ≤ 250 MB | $(met "$(get million_daemon_catchup_vmhwm_mb)" '<=' 250) |")
+    million_rows+=("| RSS (VmRSS) of that daemon idle for $IDLE_S s, watching them | $(fmt "$(get million_daemon_idle_vmrss_mb)" '%.1f') MB | – | – | ≤ 100 MB | $(met "$(get million_daemon_idle_vmrss_mb)" '<=' 100) |")
+    million_rows+=("| close() of a new small file in that tree → its notification in index.db, default --settle-ms (median of $LATENCY_RUNS, min–max) | $(ms million_daemon_close_s) ms ($(ms million_daemon_close_s_min)–$(ms million_daemon_close_s_max)) | – | – | ≤ 30 ms | $(met "$(get million_daemon_close_s)" '<=' 0.030) |")
 fi
 if part daemon; then
     daemon_rows=()

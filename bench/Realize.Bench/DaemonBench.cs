@@ -149,6 +149,54 @@ internal static partial class DaemonBench
         return 0;
     }
 
+    /// <summary>
+    /// The daemon's rows of the million-file scans (3b), on the store scan-setup --plain made and
+    /// the scans left indexed: <c>realize up</c>'s catch-up of that unchanged tree (its peak RSS
+    /// once it answers), its RSS once idle for <paramref name="idleSeconds"/>, and close() of a new
+    /// small file in that tree to its notification in index.db.
+    /// </summary>
+    public static int Million(string dir, string cli, int idleSeconds, int latencyRuns)
+    {
+        dir = Path.GetFullPath(dir);
+        CheckCli(cli);
+        var clock = Stopwatch.StartNew();
+        using var daemon = DaemonProcess.Start(cli, dir, settleMs: null);
+        double answered = clock.Elapsed.TotalSeconds;
+        var plain = daemon.Store.Config.Arenas.Single(a => a.PlainPath is not null);
+        long files = FilesIndexed(daemon, plain.Name.Value);
+        double catchUpPeak = daemon.Megabytes("VmHWM");
+        Console.WriteLine($"daemon catch-up of {files} files: answering after {answered:0.00} s, VmHWM {catchUpPeak:0.0} MB");
+        Measure.Result("daemon_catchup_files", files);
+        Measure.Result("daemon_catchup_s", answered);
+        Measure.Result("daemon_catchup_vmhwm_mb", catchUpPeak);
+
+        daemon.WaitUntilQuiet();
+        Thread.Sleep(TimeSpan.FromSeconds(idleSeconds));
+        double idle = daemon.Megabytes("VmRSS");
+        Console.WriteLine($"daemon idle for {idleSeconds} s: VmRSS {idle:0.0} MB (RssAnon {daemon.Megabytes("RssAnon"):0.0} MB)");
+        Measure.Result("daemon_idle_vmrss_mb", idle);
+
+        using (var history = HistoryProbe.Open(daemon.Store, plain.Name.Value))
+        {
+            string folder = Path.Combine(plain.PlainPath!, "latency");
+            Directory.CreateDirectory(folder);
+            daemon.WaitUntilQuiet();
+            var closes = new List<double>();
+            for (int run = -WarmUps; run < latencyRuns; run++)
+            {
+                double close = CloseLatency(daemon, history, folder, string.Create(CultureInfo.InvariantCulture, $"c{run + WarmUps:000}.txt"));
+                if (run >= 0)
+                {
+                    closes.Add(close);
+                }
+            }
+            Measure.Series("daemon_close_s", closes);
+        }
+        Measure.Result("daemon_vmhwm_mb", daemon.Megabytes("VmHWM"));
+        daemon.Stop();
+        return 0;
+    }
+
     /// <summary>Creates a file and returns the seconds from just before its close to its notification.</summary>
     private static double CloseLatency(BenchDaemon daemon, HistoryProbe history, string folder, string name)
     {

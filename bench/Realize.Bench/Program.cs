@@ -18,6 +18,9 @@ const string Usage = """
       daemon-load DIR N [--runs N] [--idle-s S] [--latency-runs N]
                                         with 'realize up' running: N files created through the view, then in the
                                         plain arena; the rescan fallback; idle CPU and memory
+      daemon-million DIR [--idle-s S] [--latency-runs N]
+                                        on a store of scan-setup --plain, scanned: 'realize up's catch-up of it,
+                                        peak and idle RSS, close() to notification in it
       peers-setup DIR N [--runs N]      a listening store DIR/nas with a history of N added files, and N fresh blind laptops
       peers DIR [--runs N] [--latency-runs N]
                                         'realize up' on nas and each laptop in turn: the whole history over TLS on
@@ -44,6 +47,7 @@ try
             Options.Number(rest, "--settle-ms", 200, zeroAllowed: true), Options.Number(rest, "--runs", 21)),
         ["daemon-load", var dir, var count, .. var rest] => DaemonBench.Load(dir, Cli(rest), Options.Count(count),
             Options.Runs(rest), Options.Number(rest, "--idle-s", 30), Options.Number(rest, "--latency-runs", 21)),
+        ["daemon-million", var dir, .. var rest] => DaemonBench.Million(dir, Cli(rest), Options.Number(rest, "--idle-s", 30), Options.Number(rest, "--latency-runs", 21)),
         ["peers-setup", var dir, var count, .. var rest] => PeersBench.Setup(dir, Options.Count(count), Options.Runs(rest)),
         ["peers-baseline", var dir] => PeersBench.BaselineOnly(dir),
         ["peers", var dir, .. var rest] => PeersBench.Run(dir, Cli(rest), Options.Runs(rest), Options.Number(rest, "--latency-runs", 21)),
