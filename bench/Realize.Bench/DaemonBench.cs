@@ -160,7 +160,7 @@ internal static partial class DaemonBench
         dir = Path.GetFullPath(dir);
         CheckCli(cli);
         var clock = Stopwatch.StartNew();
-        using var daemon = DaemonProcess.Start(cli, dir, settleMs: null);
+        using var daemon = BenchDaemon.Start(cli, dir, settleMs: null);
         double answered = clock.Elapsed.TotalSeconds;
         var plain = daemon.Store.Config.Arenas.Single(a => a.PlainPath is not null);
         long files = FilesIndexed(daemon, plain.Name.Value);
