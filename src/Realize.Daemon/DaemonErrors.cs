@@ -11,9 +11,16 @@ internal sealed class DaemonErrors(ILogger logger)
     private readonly Lock _gate = new();
     private readonly Queue<string> _last = new();
 
+    /// <summary>Logs <paramref name="message"/> as an error and keeps it for <c>status</c>.</summary>
     public void Record(string message)
     {
         Log.Error(logger, message);
+        Remember(message);
+    }
+
+    /// <summary>Keeps <paramref name="message"/> for <c>status</c>, already logged in its own words.</summary>
+    public void Remember(string message)
+    {
         lock (_gate)
         {
             _last.Enqueue($"{DateTimeOffset.UtcNow:u} {message}");

@@ -382,7 +382,7 @@ internal sealed class WatchLoop : IDisposable
         if (first || changed)
         {
             Log.ArenaFailed(_logger, arena.Value, e.Message, delay.TotalSeconds);
-            _errors.Record($"arena '{arena}': {e.Message}");
+            _errors.Remember($"arena '{arena}': {e.Message}");
         }
     }
 

@@ -28,7 +28,7 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Warning, "cannot watch {Path}: {Reason}")]
     public static partial void CannotWatch(ILogger logger, string path, string reason);
 
-    [LoggerMessage(9, LogLevel.Information, "arena '{Arena}' not scanned: {Reason}")]
+    [LoggerMessage(9, LogLevel.Debug, "arena '{Arena}' not scanned: {Reason}")]
     public static partial void ArenaNotScanned(ILogger logger, string arena, string reason);
 
     [LoggerMessage(10, LogLevel.Information, "wrote the marker of arena '{Arena}' into {Directory}: it holds files the index knows, so it is that arena's directory")]
