@@ -350,7 +350,7 @@ internal sealed class WatchLoop : IDisposable
             ArenaMarker.Ensure(directory, arena, _index);
             return true;
         }
-        catch (Exception e) when (e is ArenaUnavailableException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ArenaUnavailableException or IOException or UnauthorizedAccessException or StorageException)
         {
             Fail(arena, e, now);
             return false;

@@ -21,12 +21,15 @@ internal sealed class HistorySender : IDisposable
     private readonly AsyncSignal _wake = new();
     private GarbageBound _garbage = GarbageBound.StartForProcess();
 
-    private sealed class ArenaCursor(long position)
+    private sealed class ArenaCursor(long position, PeerCursor? stored)
     {
         public long Sent = position;
         public long Acked = position;
-        public long Persisted = -1;
-        public long PersistedAt;
+
+        // What index.db holds, and when it was written: a new link alone is not news of the receiver.
+        public long Persisted = stored?.Acked ?? -1;
+        public DateTimeOffset PersistedTime = stored?.AckedAt ?? DateTimeOffset.UtcNow;
+        public long PersistedAt = Environment.TickCount64;
         public bool ResetNeeded;
         public readonly Queue<long> InFlight = new();
     }
@@ -55,7 +58,7 @@ internal sealed class HistorySender : IDisposable
             bool reset = position > last || position < first - 1 || (position > 0 && of != history);
             // Beyond this history (an index.db made anew): the reset's acknowledgement will be
             // lower than what the receiver said it had, and is what counts.
-            _arenas[arena] = new ArenaCursor(Math.Min(position, last)) { ResetNeeded = reset };
+            _arenas[arena] = new ArenaCursor(Math.Min(position, last), _index.Cursor(_link.Peer.Id, arena)) { ResetNeeded = reset };
         }
         _feed.Subscribe(_wake);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _link.Closed);
@@ -118,6 +121,12 @@ internal sealed class HistorySender : IDisposable
             _index.ReadHistory(arena, cursor.Sent, _options.BatchSize, batch);
             if (batch.Count == 0)
             {
+                if (_index.FirstIndex(arena) > cursor.Sent + 1)
+                {
+                    // Trimmed away, all that came after what was sent, while the receiver was behind.
+                    cursor.ResetNeeded = true;
+                    continue;
+                }
                 return sent;
             }
             if (batch[0].Index != cursor.Sent + 1)
@@ -234,10 +243,15 @@ internal sealed class HistorySender : IDisposable
         {
             long acked = Interlocked.Read(ref cursor.Acked);
             bool moved = acked != cursor.Persisted;
-            if (moved || ((ending || now - cursor.PersistedAt >= _refreshEvery.TotalMilliseconds) && acked == _index.LastIndex(arena)))
+            bool holdsAll = acked == _index.LastIndex(arena);
+            if (moved || ((ending || now - cursor.PersistedAt >= _refreshEvery.TotalMilliseconds) && holdsAll))
             {
-                _index.SetAckedIndex(_link.Peer.Id, arena, acked, DateTimeOffset.UtcNow);
+                // Dated now only when the receiver moved on or holds everything: a lower position
+                // (a link that started behind what was stored) keeps the time it had.
+                var at = acked > cursor.Persisted || holdsAll ? DateTimeOffset.UtcNow : cursor.PersistedTime;
+                _index.SetAckedIndex(_link.Peer.Id, arena, acked, at);
                 cursor.Persisted = acked;
+                cursor.PersistedTime = at;
                 cursor.PersistedAt = now;
             }
         }

@@ -566,10 +566,7 @@ public sealed class HistoryService : IDisposable
         foreach (var arena in config.Arenas)
         {
             var sharers = config.Peers.Where(p => arena.IsSharedWith(p.Name)).ToArray();
-            if (sharers.Length == 0)
-            {
-                continue;
-            }
+            // Shared with nobody (after 'peer remove'): nobody needs its history; a peer added later gets a reset.
             long last = index.LastIndex(arena.Name);
             long through = last;
             var lapsed = new List<(PeerConfig Peer, PeerCursor Cursor)>();
@@ -577,7 +574,9 @@ public sealed class HistoryService : IDisposable
             {
                 // No cursor yet (configured a moment ago): it holds everything back, as if just heard of.
                 var cursor = index.Cursor(peer.Id, arena.Name) ?? new PeerCursor(0, now);
-                if (IsLapsed(cursor, last, now, keep))
+                // A peer being sent to now is not silent, whatever its cursor's time says.
+                bool sending = _peers.TryGetValue(peer.Id, out var state) && state.IsUp(send: true);
+                if (!sending && IsLapsed(cursor, last, now, keep))
                 {
                     lapsed.Add((peer, cursor));
                     continue;

@@ -93,9 +93,12 @@ public static class ArenaMarker
     /// <summary>True when a file the index has for <paramref name="arena"/> stands in <paramref name="directory"/> with the same size and mtime.</summary>
     private static bool KnowsAFileIn(string directory, ArenaName arena, IndexDb index)
     {
-        foreach (var (path, size, mtime) in index.SomeFiles(arena, MigrationSamples))
+        foreach (var (path, size, mtime, inode, ctime) in index.SomeFiles(arena, MigrationSamples))
         {
-            if (Stat.TryLstat(Path.Combine(directory, path)) is { Kind: FileKind.Regular } status && status.Size == size && status.MTime == mtime)
+            // The inode and ctime too: a copy (a backup disk made with cp -a or rsync -a) keeps
+            // sizes and mtimes, never ctimes.
+            if (Stat.TryLstat(Path.Combine(directory, path)) is { Kind: FileKind.Regular } status
+                && status.Size == size && status.MTime == mtime && status.Inode == inode && status.CTime == ctime)
             {
                 return true;
             }

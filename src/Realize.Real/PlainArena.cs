@@ -64,7 +64,15 @@ internal sealed class PlainArenaScan
         _roots = scope.Roots();
         _deferred = scope.DeferredBelow(_roots);
         _hasRows = index.HasFiles(_arena);
+        _rootIdentity = Identity(root);
     }
+
+    // The arena's directory as the scan began (its inode and mount): a disk unmounted, or another
+    // directory put in its place, during the walk makes every path below look gone.
+    private readonly (ulong Inode, ulong? Mount)? _rootIdentity;
+
+    private static (ulong Inode, ulong? Mount)? Identity(string root) =>
+        Stat.TryLstat(root) is { Kind: FileKind.Directory } status ? (status.Inode, Stat.MountId(root)) : null;
 
     public void Run()
     {
@@ -303,8 +311,9 @@ internal sealed class PlainArenaScan
         {
             return (known.Blob, status);
         }
+        // Only in this arena: inode numbers say nothing across disks, and another arena may be on another.
         if (_hasRows && _index.FindByInode(status.Inode, status.Size, status.MTime, status.CTime) is { } elsewhere
-            && (elsewhere.Arena != _arena || elsewhere.Path != path))
+            && elsewhere.Arena == _arena && elsewhere.Path != path)
         {
             return (elsewhere.Blob, status);
         }
@@ -416,6 +425,15 @@ internal sealed class PlainArenaScan
         _garbage.Check();
         if (_notifications.Count > 0 || _rowChanges.Count > 0)
         {
+            // Decided before this check, committed after it: a disk gone in between fails the
+            // arena with nothing of this batch recorded, never as its files removed.
+            if (Identity(_root) != _rootIdentity)
+            {
+                _notifications.Clear();
+                _rowChanges.Clear();
+                throw new ArenaUnavailableException(_arena,
+                    $"the directory {_root} of arena '{_arena}' changed while it was scanned (was its disk unmounted?): nothing more was recorded for it; it is scanned again once its marker is back");
+            }
             _index.Commit(_arena, _notifications, _rowChanges);
             _notifications.Clear();
             _rowChanges.Clear();

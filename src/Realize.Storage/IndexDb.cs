@@ -136,19 +136,21 @@ public sealed class IndexDb : SqliteDb
     });
 
     /// <summary>Up to <paramref name="limit"/> files of <paramref name="arena"/> whose content is in its own directory, with their size and mtime.</summary>
-    public List<(string Path, long Size, FileTime MTime)> SomeFiles(ArenaName arena, int limit)
+    public List<(string Path, long Size, FileTime MTime, ulong? Inode, FileTime? CTime)> SomeFiles(ArenaName arena, int limit) => Guarded(() =>
     {
-        var (command, p) = Prepared("SELECT path, size, mtime_ns FROM files WHERE arena = $arena AND source = 1 LIMIT $limit", "$arena", "$limit");
+        var (command, p) = Prepared("SELECT path, size, mtime_ns, inode, ctime_ns FROM files WHERE arena = $arena AND source = 1 LIMIT $limit", "$arena", "$limit");
         p[0].Value = arena.Value;
         p[1].Value = limit;
         using var reader = command.ExecuteReader();
-        var files = new List<(string, long, FileTime)>();
+        var files = new List<(string, long, FileTime, ulong?, FileTime?)>();
         while (reader.Read())
         {
-            files.Add((reader.GetString(0), reader.GetInt64(1), FileTime.FromTotalNanoseconds(reader.GetInt64(2))));
+            files.Add((reader.GetString(0), reader.GetInt64(1), FileTime.FromTotalNanoseconds(reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : (ulong)reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(4))));
         }
         return files;
-    }
+    });
 
     /// <summary>
     /// The arena, path and blob of a row for a file of real/ with this inode, size, mtime and
@@ -473,7 +475,7 @@ public sealed class IndexDb : SqliteDb
     /// Gives each (peer, arena) that has no cursor one at index 0, dated <paramref name="now"/>: a peer
     /// never heard of counts its silence from when it was configured to share the arena.
     /// </summary>
-    public void EnsureCursors(IEnumerable<(PeerId Peer, ArenaName Arena)> pairs, DateTimeOffset now)
+    public void EnsureCursors(IEnumerable<(PeerId Peer, ArenaName Arena)> pairs, DateTimeOffset now) => Guarded(() =>
     {
         InTransaction(() =>
         {
@@ -489,7 +491,7 @@ public sealed class IndexDb : SqliteDb
             }
             return added;
         });
-    }
+    });
 
     /// <summary>Number of files (not tombstones) of <paramref name="arena"/> in the index.</summary>
     public long CountFiles(ArenaName arena) => Guarded(() =>
