@@ -68,6 +68,30 @@ public sealed class LagLimitTests : IDisposable
     }
 
     [Fact]
+    public async Task AnArenaSharedWithNobody_IsTrimmed_AndAPeerItIsSharedWithLater_GetsAReset()
+    {
+        await using var nas = Member.Listening(_dir, "nas");
+        await using var laptop = Member.Blind(_dir, "laptop");
+        nas.Configure(laptop);
+        laptop.Configure(nas);
+        // As 'peer remove' leaves an arena whose only peer it was: peers = [].
+        nas.Store.SaveConfig(nas.Store.Config with { Arenas = [.. nas.Store.Config.Arenas.Select(a => a with { SharedWith = [] })] });
+        nas.Write(("a.txt", "one"), ("b.txt", "two"));
+        nas.Remove("a.txt");
+        nas.Start(Member.Fast with { TrimInterval = TimeSpan.FromMilliseconds(100) });
+        laptop.Start();
+
+        await Poll.UntilAsync(() => nas.FirstIndex() == 4, s_deadline, () => $"nobody needs the history: all of it is trimmed (first kept: {nas.FirstIndex()})");
+
+        // Shared again: the laptop cannot get the trimmed entries, so it gets the current files.
+        var shared = nas.Store.Config with { Arenas = [.. nas.Store.Config.Arenas.Select(a => a with { SharedWith = null })] };
+        nas.Store.SaveConfig(shared);
+        nas.Service.Reconfigure(shared);
+        await Poll.UntilAsync(() => laptop.ReceivedIndex(nas) == 3, s_deadline, () => $"the laptop is brought up to date (received {laptop.ReceivedIndex(nas)})");
+        Assert.Equal(["b.txt"], laptop.FilesOf(nas).Keys);
+    }
+
+    [Fact]
     public async Task APeerNeverHeardOf_CountsItsSilenceFromWhenItWasConfigured()
     {
         var keep = TimeSpan.FromSeconds(4);
