@@ -566,7 +566,13 @@ public sealed class HistoryService : IDisposable
         foreach (var arena in config.Arenas)
         {
             var sharers = config.Peers.Where(p => arena.IsSharedWith(p.Name)).ToArray();
-            // Shared with nobody (after 'peer remove'): nobody needs its history; a peer added later gets a reset.
+            if (config.Peers.Count == 0)
+            {
+                // A store of its own: its history is for 'realize history' alone, kept whole.
+                continue;
+            }
+            // Shared with none of the peers (after 'peer remove'): nobody needs its history; a
+            // peer it is shared with later gets a reset.
             long last = index.LastIndex(arena.Name);
             long through = last;
             var lapsed = new List<(PeerConfig Peer, PeerCursor Cursor)>();
@@ -574,9 +580,7 @@ public sealed class HistoryService : IDisposable
             {
                 // No cursor yet (configured a moment ago): it holds everything back, as if just heard of.
                 var cursor = index.Cursor(peer.Id, arena.Name) ?? new PeerCursor(0, now);
-                // A peer being sent to now is not silent, whatever its cursor's time says.
-                bool sending = _peers.TryGetValue(peer.Id, out var state) && state.IsUp(send: true);
-                if (!sending && IsLapsed(cursor, last, now, keep))
+                if (IsLapsed(cursor, last, now, keep))
                 {
                     lapsed.Add((peer, cursor));
                     continue;

@@ -93,12 +93,12 @@ public static class ArenaMarker
     /// <summary>True when a file the index has for <paramref name="arena"/> stands in <paramref name="directory"/> with the same size and mtime.</summary>
     private static bool KnowsAFileIn(string directory, ArenaName arena, IndexDb index)
     {
-        foreach (var (path, size, mtime, inode, ctime) in index.SomeFiles(arena, MigrationSamples))
+        foreach (var (path, size, mtime, ctime) in index.SomeFiles(arena, MigrationSamples))
         {
-            // The inode and ctime too: a copy (a backup disk made with cp -a or rsync -a) keeps
-            // sizes and mtimes, never ctimes.
+            // The ctime too: a copy (a backup disk made with cp -a or rsync -a) keeps sizes and
+            // mtimes, never ctimes. Not the inode: exFAT and vfat make theirs up at each mount.
             if (Stat.TryLstat(Path.Combine(directory, path)) is { Kind: FileKind.Regular } status
-                && status.Size == size && status.MTime == mtime && status.Inode == inode && status.CTime == ctime)
+                && status.Size == size && status.MTime == mtime && status.CTime == ctime)
             {
                 return true;
             }

@@ -312,8 +312,8 @@ internal sealed class PlainArenaScan
             return (known.Blob, status);
         }
         // Only in this arena: inode numbers say nothing across disks, and another arena may be on another.
-        if (_hasRows && _index.FindByInode(status.Inode, status.Size, status.MTime, status.CTime) is { } elsewhere
-            && elsewhere.Arena == _arena && elsewhere.Path != path)
+        if (_hasRows && _index.FindByInode(status.Inode, status.Size, status.MTime, status.CTime, _arena) is { } elsewhere
+            && elsewhere.Path != path)
         {
             return (elsewhere.Blob, status);
         }

@@ -136,34 +136,40 @@ public sealed class IndexDb : SqliteDb
     });
 
     /// <summary>Up to <paramref name="limit"/> files of <paramref name="arena"/> whose content is in its own directory, with their size and mtime.</summary>
-    public List<(string Path, long Size, FileTime MTime, ulong? Inode, FileTime? CTime)> SomeFiles(ArenaName arena, int limit) => Guarded(() =>
+    public List<(string Path, long Size, FileTime MTime, FileTime? CTime)> SomeFiles(ArenaName arena, int limit) => Guarded(() =>
     {
-        var (command, p) = Prepared("SELECT path, size, mtime_ns, inode, ctime_ns FROM files WHERE arena = $arena AND source = 1 LIMIT $limit", "$arena", "$limit");
+        var (command, p) = Prepared("SELECT path, size, mtime_ns, ctime_ns FROM files WHERE arena = $arena AND source = 1 LIMIT $limit", "$arena", "$limit");
         p[0].Value = arena.Value;
         p[1].Value = limit;
         using var reader = command.ExecuteReader();
-        var files = new List<(string, long, FileTime, ulong?, FileTime?)>();
+        var files = new List<(string, long, FileTime, FileTime?)>();
         while (reader.Read())
         {
             files.Add((reader.GetString(0), reader.GetInt64(1), FileTime.FromTotalNanoseconds(reader.GetInt64(2)),
-                reader.IsDBNull(3) ? null : (ulong)reader.GetInt64(3),
-                reader.IsDBNull(4) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(4))));
+                reader.IsDBNull(3) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(3))));
         }
         return files;
     });
 
     /// <summary>
     /// The arena, path and blob of a row for a file of real/ with this inode, size, mtime and
-    /// ctime (the same file under another name), or null.
+    /// ctime (the same file under another name), or null; only in <paramref name="within"/> when given.
     /// </summary>
-    public (ArenaName Arena, string Path, BlobHash Blob)? FindByInode(ulong inode, long size, FileTime mtime, FileTime ctime) => Guarded<(ArenaName, string, BlobHash)?>(() =>
+    public (ArenaName Arena, string Path, BlobHash Blob)? FindByInode(ulong inode, long size, FileTime mtime, FileTime ctime, ArenaName? within = null) => Guarded<(ArenaName, string, BlobHash)?>(() =>
     {
-        var (command, p) = Prepared("SELECT arena, path, blob FROM files WHERE inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 LIMIT 1",
-            "$inode", "$size", "$mtime", "$ctime");
+        var (command, p) = within is null
+            ? Prepared("SELECT arena, path, blob FROM files WHERE inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 LIMIT 1",
+                "$inode", "$size", "$mtime", "$ctime")
+            : Prepared("SELECT arena, path, blob FROM files WHERE inode = $inode AND size = $size AND mtime_ns = $mtime AND ctime_ns = $ctime AND source = 1 AND arena = $arena LIMIT 1",
+                "$inode", "$size", "$mtime", "$ctime", "$arena");
         p[0].Value = (long)inode;
         p[1].Value = size;
         p[2].Value = mtime.TotalNanoseconds;
         p[3].Value = ctime.TotalNanoseconds;
+        if (within is { } arena)
+        {
+            p[4].Value = arena.Value;
+        }
         using var reader = command.ExecuteReader();
         return reader.Read() && ReadBlob(reader, 2) is { } blob ? (ArenaName.Parse(reader.GetString(0)), reader.GetString(1), blob) : null;
     });
