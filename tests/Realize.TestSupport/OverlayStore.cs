@@ -63,13 +63,67 @@ public sealed class OverlayStore : IDisposable
         IsMounted = true;
     }
 
+    /// <summary>
+    /// Unmounts the view. A busy view (some process passing through it: the unmount is not what
+    /// the tests test) is tried again for 10 s; then the error names who holds it.
+    /// </summary>
     public void Unmount()
     {
-        if (IsMounted)
+        if (!IsMounted)
         {
-            MergedView.Unmount(Store);
-            IsMounted = false;
-            _scan = null;
+            return;
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                MergedView.Unmount(Store);
+                break;
+            }
+            catch (RealizeException e) when (e.InnerException is LinuxException { Errno: Errno.EBUSY })
+            {
+                if (clock.Elapsed > TimeSpan.FromSeconds(10))
+                {
+                    throw new InvalidOperationException($"{View} stayed busy for 10 s; held by: {string.Join("; ", Holders(View))}", e);
+                }
+                Thread.Sleep(Poll.Interval);
+            }
+        }
+        IsMounted = false;
+        _scan = null;
+    }
+
+    /// <summary>The processes with a file, or their working directory, at or below <paramref name="directory"/>.</summary>
+    private static IEnumerable<string> Holders(string directory)
+    {
+        foreach (string process in Directory.EnumerateDirectories("/proc").Where(d => Path.GetFileName(d).All(char.IsAsciiDigit)))
+        {
+            string[] links;
+            try
+            {
+                links = [.. Directory.EnumerateFileSystemEntries(Path.Combine(process, "fd")), Path.Combine(process, "cwd")];
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            foreach (string link in links)
+            {
+                string? target = null;
+                try
+                {
+                    target = new FileInfo(link).LinkTarget;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+                if (target is not null && RelPaths.IsAtOrBelow(target, directory))
+                {
+                    string command = File.Exists(Path.Combine(process, "cmdline")) ? File.ReadAllText(Path.Combine(process, "cmdline")).Replace('\0', ' ').Trim() : "?";
+                    yield return $"pid {Path.GetFileName(process)} ({command}): {target}";
+                }
+            }
         }
     }
 
