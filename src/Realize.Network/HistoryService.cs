@@ -50,6 +50,7 @@ public sealed class HistoryService : IDisposable
     private readonly PeerIdentity _identity;
     private readonly HistoryFeed _feed;
     private readonly HistoryOptions _options;
+    private readonly HistoryTrimmer _trimmer;
     private readonly ILogger _logger;
     // What Start binds, whatever later configurations say.
     private readonly string? _listen;
@@ -72,6 +73,7 @@ public sealed class HistoryService : IDisposable
         _feed = feed;
         _options = options;
         _logger = logger;
+        _trimmer = new HistoryTrimmer(options, logger);
         _config = store.Config;
         _listen = store.Config.Listen;
         _peers = store.Config.Peers.ToDictionary(p => p.Id, p => new PeerState(p));
@@ -231,7 +233,7 @@ public sealed class HistoryService : IDisposable
     {
         var config = _config;
         bool blind = !Listens;
-        var keep = KeepFor(config);
+        var keep = _trimmer.KeepFor(config);
         var now = DateTimeOffset.UtcNow;
         var statuses = new List<PeerStatus>();
         foreach (var state in _peers.Values)
@@ -244,7 +246,7 @@ public sealed class HistoryService : IDisposable
                     long last = index.LastIndex(arena);
                     long acked = Math.Max(state.AckedIndex(arena) ?? 0, cursor?.Acked ?? 0);
                     long received = Math.Max(state.ReceivedIndex(arena) ?? 0, unreal.ReceivedIndex(peer.Id, arena));
-                    bool lapsed = cursor is not null && IsLapsed(cursor with { Acked = acked }, last, now, keep);
+                    bool lapsed = cursor is not null && HistoryTrimmer.IsLapsed(cursor with { Acked = acked }, last, now, keep);
                     return new PeerArenaStatus(arena.Value, acked, Math.Max(0, last - acked), received, cursor?.AckedAt, lapsed);
                 })
                 .ToArray();
@@ -259,14 +261,8 @@ public sealed class HistoryService : IDisposable
         return statuses;
     }
 
-    /// <summary>The lag limit in force: the options' when a test sets it, else realize.toml's <c>history.keep_days</c>.</summary>
-    private TimeSpan KeepFor(StoreConfig config) => _options.KeepFor ?? TimeSpan.FromDays(config.HistoryKeepDays);
-
     /// <summary>How often a connected receiver holding all of the history has its time written: well within the limit.</summary>
-    private TimeSpan RefreshEvery(StoreConfig config) => TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, KeepFor(config).Ticks / 4));
-
-    /// <summary>Whether a peer lacks some of the history and has been silent for longer than the limit: it no longer holds trimming back.</summary>
-    private static bool IsLapsed(PeerCursor cursor, long last, DateTimeOffset now, TimeSpan keep) => cursor.Acked < last && now - cursor.AckedAt > keep;
+    private TimeSpan RefreshEvery(StoreConfig config) => TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, _trimmer.KeepFor(config).Ticks / 4));
 
     /// <summary>Gives every peer a dated cursor of each arena it shares: one never heard of counts its silence from now.</summary>
     private void EnsureCursors(StoreConfig config)
@@ -543,59 +539,11 @@ public sealed class HistoryService : IDisposable
             try
             {
                 using var index = _store.OpenIndex();
-                Trim(index, _config);
+                _trimmer.Trim(index, _config);
             }
             catch (Exception e) when (e is StorageException or IOException)
             {
                 Log.TrimFailed(_logger, e.Message);
-            }
-        }
-    }
-
-    /// <summary>The peers the trimming passed by (lapsed), per arena, once logged: logged again only after they came back.</summary>
-    private readonly HashSet<(PeerId, ArenaName)> _passed = [];
-
-    /// <summary>
-    /// Deletes, of each arena, the history every peer sharing it has acknowledged, but for the
-    /// peers silent for longer than the limit: they hold nothing back, and get a reset when they return.
-    /// </summary>
-    private void Trim(IndexDb index, StoreConfig config)
-    {
-        var now = DateTimeOffset.UtcNow;
-        var keep = KeepFor(config);
-        foreach (var arena in config.Arenas)
-        {
-            var sharers = config.Peers.Where(p => arena.IsSharedWith(p.Name)).ToArray();
-            if (config.Peers.Count == 0)
-            {
-                // A store of its own: its history is for 'realize history' alone, kept whole.
-                continue;
-            }
-            // Shared with none of the peers (after 'peer remove'): nobody needs its history; a
-            // peer it is shared with later gets a reset.
-            long last = index.LastIndex(arena.Name);
-            long through = last;
-            var lapsed = new List<(PeerConfig Peer, PeerCursor Cursor)>();
-            foreach (var peer in sharers)
-            {
-                // No cursor yet (configured a moment ago): it holds everything back, as if just heard of.
-                var cursor = index.Cursor(peer.Id, arena.Name) ?? new PeerCursor(0, now);
-                if (IsLapsed(cursor, last, now, keep))
-                {
-                    lapsed.Add((peer, cursor));
-                    continue;
-                }
-                _passed.Remove((peer.Id, arena.Name));
-                through = Math.Min(through, cursor.Acked);
-            }
-            if (through < index.FirstIndex(arena.Name) || index.TrimHistory(arena.Name, through) is not (var trimmed and > 0))
-            {
-                continue;
-            }
-            Log.Trimmed(_logger, arena.Name.Value, trimmed, through);
-            foreach (var (peer, cursor) in lapsed.Where(l => l.Cursor.Acked < through && _passed.Add((l.Peer.Id, arena.Name))))
-            {
-                Log.TrimmedPast(_logger, arena.Name.Value, peer.Name, cursor.AckedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture), keep.TotalDays);
             }
         }
     }
