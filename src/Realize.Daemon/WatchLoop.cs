@@ -26,7 +26,8 @@ internal sealed class WatchLoop : IDisposable
     private static readonly long s_scanGap = Stopwatch.Frequency / 100;
 
     // How soon a path whose examination failed for a reason outside its arena is tried again.
-    private static readonly long s_retryPath = 5 * Stopwatch.Frequency;
+    private static readonly TimeSpan s_retryPathDelay = TimeSpan.FromSeconds(5);
+    private static readonly long s_retryPath = Ticks(s_retryPathDelay);
 
     private static readonly ScanSummary s_none = new(0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero);
 
@@ -54,7 +55,7 @@ internal sealed class WatchLoop : IDisposable
     private Dictionary<string, ArenaName> _overlayArenas;
 
     // Arenas not recorded now, and why.
-    private readonly Dictionary<ArenaName, ArenaHealth> _failing = [];
+    private readonly FailingArenas _failing;
 
     // Arenas to scan whole at the next scan: new in the configuration.
     private readonly HashSet<ArenaName> _fresh = [];
@@ -84,6 +85,7 @@ internal sealed class WatchLoop : IDisposable
         _unwatchedPeriod = Ticks(options.UnwatchedRescanInterval);
         _rescanPeriod = options.RescanInterval > TimeSpan.Zero ? Ticks(options.RescanInterval) : 0;
         _queue = new SettleQueue(_settle);
+        _failing = new FailingArenas(options.ArenaRetryMin, options.ArenaRetryMax);
         _index = store.OpenIndex();
         _config = store.Config;
         _scan = NewScan();
@@ -114,7 +116,7 @@ internal sealed class WatchLoop : IDisposable
         _watcher.Start();
         long start = Stopwatch.GetTimestamp();
         var catchUp = ScanContained(_config.Arenas.Select(a => new ScanScope(a.Name)).ToArray(), start, everything: true);
-        foreach (var key in _scan.Settling.Where(k => !_failing.ContainsKey(k.Arena)))
+        foreach (var key in _scan.Settling.Where(k => !_failing.Contains(k.Arena)))
         {
             _queue.DueIfNew(key, Stopwatch.GetTimestamp() + _settle);
         }
@@ -156,7 +158,7 @@ internal sealed class WatchLoop : IDisposable
             }
             foreach (var change in batch.Changes)
             {
-                if (Locate(change.Root, change.Path) is { } key && !_failing.ContainsKey(key.Arena))
+                if (Locate(change.Root, change.Path) is { } key && !_failing.Contains(key.Arena))
                 {
                     _queue.Note(key, change.Closed, change.MovedFrom is { } from ? Locate(change.Root, from) : null, now);
                 }
@@ -180,7 +182,7 @@ internal sealed class WatchLoop : IDisposable
                 Guarded("watching the unwatched directories again", _watcher.RetryUnwatched);
                 foreach (var (root, path) in unwatched)
                 {
-                    if (Locate(root, path) is { } key && !_failing.ContainsKey(key.Arena))
+                    if (Locate(root, path) is { } key && !_failing.Contains(key.Arena))
                     {
                         _queue.DueBy(key, now);
                     }
@@ -188,7 +190,7 @@ internal sealed class WatchLoop : IDisposable
             }
             // Failing arenas due for another try: watched again first, so nothing is missed if it works.
             var retries = new List<ArenaName>();
-            foreach (var (arena, health) in _failing.Where(f => (f.Value.NextTry <= now || requests.Count > 0) && !stopping).ToArray())
+            foreach (var (arena, health) in _failing.All.Where(f => (f.Value.NextTry <= now || requests.Count > 0) && !stopping).ToArray())
             {
                 if (!_plainRoots.TryGetValue(arena, out var plain))
                 {
@@ -204,8 +206,8 @@ internal sealed class WatchLoop : IDisposable
             if (stopping || requests.Count > 0 || now >= _nextScanAllowed)
             {
                 // A scan a user asked for takes every waiting path too: it records everything now.
-                var whole = (_rescanAll ? Recorded() : _fresh.Where(a => !_failing.ContainsKey(a))).Concat(retries).Distinct().ToArray();
-                scopes = _queue.Collect(now, stopping || requests.Count > 0, whole, _failing.ContainsKey);
+                var whole = (_rescanAll ? Recorded() : _fresh.Where(a => !_failing.Contains(a))).Concat(retries).Distinct().ToArray();
+                scopes = _queue.Collect(now, stopping || requests.Count > 0, whole, _failing.Contains);
                 _fresh.Clear();
             }
             if (scopes.Count > 0 || requests.Count > 0)
@@ -255,7 +257,7 @@ internal sealed class WatchLoop : IDisposable
             _lastExamined = now;
             // Only in a storm: a single change after a quiet spell is examined at once.
             _nextScanAllowed = scopes.Sum(scope => scope.Paths!.Count) >= StormPaths ? Stopwatch.GetTimestamp() + s_scanGap : 0;
-            foreach (var key in _scan.Settling.Where(k => !_failing.ContainsKey(k.Arena)))
+            foreach (var key in _scan.Settling.Where(k => !_failing.Contains(k.Arena)))
             {
                 // Found while still being written: examined once quiet, unless an event names it first.
                 _queue.DueIfNew(key, now + _settle);
@@ -265,7 +267,7 @@ internal sealed class WatchLoop : IDisposable
                 _feed.Changed();
                 Log.Scanned(_logger, whole ? "rescan" : "changes", summary.ToString());
             }
-            string answer = string.Join("\n", [summary.ToString(), .. _failing.Select(f => $"arena '{f.Key}' is not recorded: {f.Value.Problem}")]);
+            string answer = string.Join("\n", [summary.ToString(), .. _failing.All.Select(f => $"arena '{f.Key}' is not recorded: {f.Value.Problem}")]);
             foreach (var request in requests)
             {
                 request.TrySetResult(answer);
@@ -276,11 +278,8 @@ internal sealed class WatchLoop : IDisposable
             // Not an arena's fault (index.db, say): every path waits for another try, and so do
             // the failing arenas that were to be tried now.
             _errors.Record(e.Message);
-            foreach (var health in _failing.Values.Where(h => h.NextTry <= now))
-            {
-                health.NextTry = now + s_retryPath;
-            }
-            foreach (var scope in scopes.Where(s => !_failing.ContainsKey(s.Arena)))
+            _failing.PostponeDue(now, s_retryPathDelay);
+            foreach (var scope in scopes.Where(s => !_failing.Contains(s.Arena)))
             {
                 foreach (string path in scope.Paths!)
                 {
@@ -363,23 +362,13 @@ internal sealed class WatchLoop : IDisposable
         {
             return;
         }
-        bool first = !_failing.TryGetValue(arena, out var health);
-        health ??= _failing[arena] = new ArenaHealth(DateTimeOffset.UtcNow);
-        bool changed = health.Problem != e.Message;
-        health.Problem = e.Message;
-        health.Unavailable = IsUnavailable(e);
-        health.Failures++;
-        // Unavailable: the check is a stat, and the disk may come back any time.
-        var delay = health.Unavailable ? _options.ArenaRetryMin
-            : TimeSpan.FromTicks(Math.Min(_options.ArenaRetryMax.Ticks, _options.ArenaRetryMin.Ticks << Math.Min(health.Failures - 1, 20)));
-        health.NextTry = now + Ticks(delay);
-        health.NextTryAt = DateTimeOffset.UtcNow + delay;
+        var (health, delay, news) = _failing.Fail(arena, e.Message, IsUnavailable(e), now);
         if (health.Unavailable && _plainRoots.TryGetValue(arena, out var plain))
         {
             _watcher.Unwatch(plain.Root);
         }
         _queue.Drop(arena);
-        if (first || changed)
+        if (news)
         {
             Log.ArenaFailed(_logger, arena.Value, e.Message, delay.TotalSeconds);
             _errors.Remember($"arena '{arena}': {e.Message}");
@@ -388,14 +377,14 @@ internal sealed class WatchLoop : IDisposable
 
     private void Recover(ArenaName arena)
     {
-        if (_failing.Remove(arena))
+        if (_failing.Recover(arena))
         {
             Log.ArenaRecovered(_logger, arena.Value);
         }
     }
 
     // The arenas recorded now.
-    private IEnumerable<ArenaName> Recorded() => _config.Arenas.Select(a => a.Name).Where(a => !_failing.ContainsKey(a));
+    private IEnumerable<ArenaName> Recorded() => _config.Arenas.Select(a => a.Name).Where(a => !_failing.Contains(a));
 
     /// <summary>Applies a new configuration: arenas added are watched and scanned whole, arenas removed are forgotten.</summary>
     private void Reconfigure(StoreConfig config)
@@ -411,7 +400,7 @@ internal sealed class WatchLoop : IDisposable
                     _watcher.RemoveRoot(plain.Root);
                     _arenaOfRoot.Remove(plain.Root);
                 }
-                _failing.Remove(name);
+                _failing.Recover(name);
                 _fresh.Remove(name);
                 _queue.Drop(name);
             }
@@ -490,10 +479,7 @@ internal sealed class WatchLoop : IDisposable
         {
             next = Math.Min(next, _nextScanAllowed);
         }
-        foreach (var health in _failing.Values)
-        {
-            next = Math.Min(next, health.NextTry);
-        }
+        next = Math.Min(next, _failing.NextTry);
         if (_examinedSinceRelease >= ReleaseAfter && _queue.Count == 0)
         {
             // Only once nothing waits: the memory is handed back when the burst is over.
@@ -519,10 +505,7 @@ internal sealed class WatchLoop : IDisposable
         string? watchProblem = _watcher.WatchLimitReached
             ? $"fs.inotify.max_user_watches ({ReadMaxWatches()}) is too low for this tree: {_watcher.Unwatched.Count} director{(_watcher.Unwatched.Count == 1 ? "y is" : "ies are")} only rescanned every {_options.UnwatchedRescanInterval.TotalSeconds:0} s; raise it with 'sysctl fs.inotify.max_user_watches=1048576' (and in /etc/sysctl.d/ to keep it), then restart realize up"
             : null;
-        var failing = _failing.ToDictionary(
-            f => f.Key,
-            f => new ArenaProblem(f.Value.Unavailable ? "unavailable" : "failing", f.Value.Problem, f.Value.Since, f.Value.NextTryAt));
-        _owner.Publish(new WatchStatus(_queue.Count, _skipped, _watcher.WatchCount, _watcher.Unwatched.Count, _rescans, watchProblem, failing, _config));
+        _owner.Publish(new WatchStatus(_queue.Count, _skipped, _watcher.WatchCount, _watcher.Unwatched.Count, _rescans, watchProblem, _failing.Problems(), _config));
     }
 
     private static string ReadMaxWatches()
