@@ -1,6 +1,5 @@
 using Realize.Core;
 using Realize.Linux;
-using Realize.Storage;
 
 namespace Realize.Real;
 
@@ -8,72 +7,38 @@ namespace Realize.Real;
 public sealed record LowerFile(BlobHash Blob, long Size, FileTime MTime);
 
 /// <summary>
-/// The overlay's lower layer as the scanner sees it: for a <c>--lower</c> store a plain
-/// directory whose files are hashed once (cached in <c>index.db</c>); without one, empty.
-/// Paths are relative to the layer's root and include the arena (<c>docs/a.txt</c>).
+/// The overlay's lower layer as the scanner sees it, read without going through any mount:
+/// a <c>--lower</c> directory (<see cref="DirectoryLower"/>), the Unreal's table of the other
+/// peers' files (UnrealLower), or nothing. Paths are relative to the layer's root
+/// and include the arena (<c>docs/a.txt</c>).
 /// </summary>
-public sealed class LowerLayer
+public abstract class LowerLayer
 {
-    private readonly string? _root;
-    private readonly IndexDb _index;
+    /// <summary>A layer with nothing in it: the lower layer of a scan of plain arenas.</summary>
+    public static LowerLayer Empty { get; } = new EmptyLower();
 
-    public LowerLayer(string? root, IndexDb index)
-    {
-        _root = root;
-        _index = index;
-    }
+    /// <summary>Number of lower files hashed so far (each is hashed once; the Unreal hashes none).</summary>
+    public int Hashed { get; protected set; }
 
-    /// <summary>Number of lower files hashed so far (each is hashed once).</summary>
-    public int Hashed { get; private set; }
-
-    /// <summary>What is at <paramref name="path"/> in the lower layer, or null.</summary>
-    public FileStatus? Stat(string path) => _root is null ? null : Linux.Stat.TryLstat(Full(path));
+    /// <summary>What kind of entry is at <paramref name="path"/>, or null when there is none.</summary>
+    public abstract FileKind? KindOf(string path);
 
     /// <summary>The entries of directory <paramref name="path"/>; empty when it is not one.</summary>
-    public IReadOnlyList<DirectoryEntry> List(string path)
-    {
-        if (_root is null)
-        {
-            return [];
-        }
-        using var directory = DirectoryHandle.TryOpen(Full(path));
-        return directory is null ? [] : directory.ReadAll();
-    }
+    public abstract IReadOnlyList<DirectoryEntry> List(string path);
 
     /// <summary>The regular file at <paramref name="path"/>, or null when there is none.</summary>
-    public LowerFile? File(string path)
-    {
-        if (Stat(path) is not { Kind: FileKind.Regular } status)
-        {
-            return null;
-        }
-        if (_index.FindLowerBlob(path) is { } cached && cached.Size == status.Size && cached.MTime == status.MTime && cached.Inode == status.Inode)
-        {
-            return new LowerFile(cached.Blob, status.Size, status.MTime);
-        }
-        var blob = ContentHasher.HashFile(Full(path));
-        Hashed++;
-        if (Stat(path) is { } after && after.Size == status.Size && after.MTime == status.MTime && after.Inode == status.Inode && after.CTime == status.CTime)
-        {
-            // Cached only when the file held still while it was read.
-            _index.PutLowerBlob(path, new LowerBlob(status.Size, status.MTime, status.Inode, blob));
-        }
-        return new LowerFile(blob, status.Size, status.MTime);
-    }
+    public abstract LowerFile? File(string path);
 
     /// <summary>Every regular file at or below <paramref name="path"/>, relative to <paramref name="path"/> ("" for the path itself).</summary>
     public IEnumerable<string> FilesBelow(string path)
     {
-        if (Stat(path) is not { } status)
-        {
-            yield break;
-        }
-        if (status.Kind == FileKind.Regular)
+        var kind = KindOf(path);
+        if (kind == FileKind.Regular)
         {
             yield return "";
             yield break;
         }
-        if (status.Kind != FileKind.Directory)
+        if (kind != FileKind.Directory)
         {
             yield break;
         }
@@ -101,5 +66,12 @@ public sealed class LowerLayer
         }
     }
 
-    private string Full(string path) => path.Length == 0 ? _root! : _root + "/" + path;
+    private sealed class EmptyLower : LowerLayer
+    {
+        public override FileKind? KindOf(string path) => null;
+
+        public override IReadOnlyList<DirectoryEntry> List(string path) => [];
+
+        public override LowerFile? File(string path) => null;
+    }
 }

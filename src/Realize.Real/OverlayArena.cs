@@ -104,7 +104,7 @@ public sealed partial class UpperScanner
             string directory = Names.Parent(lowerPath);
             if (!_lowerDirectories.TryGetValue(directory, out bool exists))
             {
-                exists = _owner._lower.Stat(directory) is { Kind: FileKind.Directory };
+                exists = _owner._lower.KindOf(directory) == FileKind.Directory;
                 _lowerDirectories[directory] = exists;
             }
             return exists ? _owner._lower.File(lowerPath) : null;

@@ -27,7 +27,7 @@ public sealed class StoreScan
         PlainRoots = config.Arenas.Where(a => a.PlainPath is not null).ToDictionary(a => a.Name, a => a.PlainPath!);
         _plainArenas = [.. PlainRoots.Keys];
         _arenas = [.. Arenas];
-        _overlay = new UpperScanner(store.RealDir, new LowerLayer(config.Lower, index), index, logger);
+        _overlay = new UpperScanner(store.RealDir, config.Lower is null ? LowerLayer.Empty : new DirectoryLower(config.Lower, index), index, logger);
         _plain = PlainRoots.Count == 0 ? null : UpperScanner.ForPlainDirectories(PlainRoots, index, logger);
     }
 

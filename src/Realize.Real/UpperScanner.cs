@@ -74,7 +74,7 @@ public sealed partial class UpperScanner
     }
 
     private UpperScanner(IReadOnlyDictionary<ArenaName, string> plainRoots, IndexDb index, ILogger logger)
-        : this("", new LowerLayer(null, index), index, logger) => _plainRoots = plainRoots;
+        : this("", LowerLayer.Empty, index, logger) => _plainRoots = plainRoots;
 
     /// <summary>
     /// A scanner of plain-directory arenas (DESIGN.md "without OverlayFS"): each directory is

@@ -129,7 +129,7 @@ public sealed class OverlayStore : IDisposable
 
     /// <summary>Runs a catch-up scan of every arena.</summary>
     public ScanSummary Scan() =>
-        new UpperScanner(Store.RealDir, new LowerLayer(Lower, Index), Index, NullLogger.Instance)
+        new UpperScanner(Store.RealDir, Lower is null ? LowerLayer.Empty : new DirectoryLower(Lower, Index), Index, NullLogger.Instance)
             .Scan(Store.Config.Arenas.Select(a => a.Name).ToArray());
 
     /// <summary>
