@@ -1,7 +1,7 @@
 namespace Realize.Fuse.Abi;
 
-/// <summary><c>enum fuse_opcode</c> of linux/fuse.h, with the minor version that added the newer ones.</summary>
-internal enum FuseOpcode : uint
+/// <summary><c>enum fuse_opcode</c> of linux/fuse.h (the opcode of a request), with the minor version that added the newer ones.</summary>
+public enum FuseOpcode : uint
 {
     FUSE_LOOKUP = 1,
     FUSE_FORGET = 2,
