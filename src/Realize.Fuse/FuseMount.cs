@@ -21,7 +21,11 @@ public sealed record FuseMountOptions
     /// <summary>default_permissions: the kernel checks modes itself (no ACCESS requests).</summary>
     public bool DefaultPermissions { get; init; } = true;
 
-    /// <summary>Mount read-only (MS_RDONLY).</summary>
+    /// <summary>
+    /// Mount read-only (MS_RDONLY). Wanted for a read-only tree beyond refusing writes: on a
+    /// writable superblock every read marks the cached atime stale, so the next stat asks
+    /// GETATTR again whatever the attribute timeout.
+    /// </summary>
     public bool ReadOnly { get; init; }
 
     /// <summary>The uid and gid owning the connection (user_id, group_id); default the process's.</summary>

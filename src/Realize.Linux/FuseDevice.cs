@@ -137,8 +137,19 @@ public sealed class FuseDevice : IDisposable
     /// <summary>Makes every <see cref="WaitForRequest"/>, current and later, return false.</summary>
     public unsafe void WakeAll()
     {
+        if (_wake.IsClosed)
+        {
+            return;
+        }
         ulong one = 1;
-        _ = Interop.write(_wake, (byte*)&one, sizeof(ulong));
+        try
+        {
+            _ = Interop.write(_wake, (byte*)&one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: nobody waits any more.
+        }
     }
 
     /// <summary>
