@@ -15,4 +15,15 @@ public static class Errno
     public const int ENODATA = Interop.ENODATA;
     public const int EOPNOTSUPP = Interop.EOPNOTSUPP;
     public const int ENOSPC = Interop.ENOSPC;
+    public const int EINTR = Interop.EINTR;
+    public const int EAGAIN = Interop.EAGAIN;
+    public const int ENODEV = Interop.ENODEV;
+    public const int EISDIR = 21;
+    public const int ERANGE = Interop.ERANGE;
+    public const int ENAMETOOLONG = 36;
+    public const int ENOSYS = 38;
+    public const int EROFS = 30;
+    public const int EPROTO = 71;
+    public const int ENOTCONN = Interop.ENOTCONN;
+    public const int ETIMEDOUT = 110;
 }
