@@ -15,4 +15,5 @@ public static class Errno
     public const int ENODATA = Interop.ENODATA;
     public const int EOPNOTSUPP = Interop.EOPNOTSUPP;
     public const int ENOSPC = Interop.ENOSPC;
+    public const int ESTALE = Interop.ESTALE;
 }
