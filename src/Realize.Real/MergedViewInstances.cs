@@ -36,6 +36,9 @@ public sealed class MergedViewInstances : IDisposable
     // The instance at the mount point; null once unmounted.
     private Instance? _live;
 
+    // Keys below zero for retired instances without an inotify watch (the watch limit was reached).
+    private int _unwatched;
+
     // The number of the next instance, above every workdir already under work/.
     private int _next;
 
@@ -312,7 +315,17 @@ public sealed class MergedViewInstances : IDisposable
             throw new RealizeException($"could not build an overlay instance for {Target}: {e.Message} (the kernel log, 'dmesg | tail', says more)", e);
         }
         ulong mountId = Stat.MountRootId(mount.RootPath) ?? throw new InvalidOperationException("a new mount has no root");
-        int watch = _gone.AddWatch(mount.RootPath, WatchEvents.Unmount | WatchEvents.OnlyDirectory);
+        int watch;
+        try
+        {
+            watch = _gone.AddWatch(mount.RootPath, WatchEvents.Unmount | WatchEvents.OnlyDirectory);
+        }
+        catch (LinuxException e) when (e.Errno == Errno.ENOSPC)
+        {
+            // Out of inotify watches: this instance's end goes unnoticed, its workdir stays until CleanStale.
+            watch = --_unwatched;
+            Log.WorkDirNotRemoved(_logger, workDir, "no inotify watch left to tell when its instance is gone");
+        }
         return new Instance(number, workDir, mountId, watch, mount);
     }
 

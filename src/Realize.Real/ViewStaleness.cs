@@ -15,13 +15,19 @@ internal static class ViewStaleness
     /// True when the view at <paramref name="view"/> shows <paramref name="path"/> (relative to
     /// the view's root, arena first) otherwise than its lower layer <paramref name="lowerDir"/>
     /// would through the upper layer <paramref name="realDir"/>. Paths the upper layer decides
-    /// itself (an upper file, directory or whiteout) are never stale.
+    /// itself (an upper file, directory or whiteout) are never stale, but a metacopy entry whose
+    /// lower file is gone or has another size is (the swap's edit must rewrite it).
     /// </summary>
     public static bool IsStale(string view, string realDir, string lowerDir, string path)
     {
-        if (!ExpectedLower(realDir, path, out string? lower))
+        if (!ExpectedLower(realDir, path, out string lower, out long? metacopySize))
         {
             return false;
+        }
+        if (metacopySize is { } size)
+        {
+            // The daemon rewrites such an entry during a swap (DESIGN.md): its lower file is gone or changed size.
+            return Stat.TryLstat(Path.Combine(lowerDir, lower)) is not { Kind: FileKind.Regular } file || file.Size != size;
         }
         FileStatus? shown;
         try
@@ -43,10 +49,12 @@ internal static class ViewStaleness
 
     // Walks the path's directories in real/ as overlay's lookup does: false when the upper layer
     // decides the path (an upper entry at it, a whiteout, file or opaque directory above it);
-    // else true with the lower path shown there (redirects followed).
-    private static bool ExpectedLower(string realDir, string path, out string lower)
+    // else true with the lower path shown there (redirects followed), and for a metacopy at the
+    // path the size it pinned.
+    private static bool ExpectedLower(string realDir, string path, out string lower, out long? metacopySize)
     {
         lower = "";
+        metacopySize = null;
         string? full = realDir;
         string[] names = path.Split('/');
         for (int i = 0; i < names.Length; i++)
@@ -59,7 +67,14 @@ internal static class ViewStaleness
                 {
                     if (upper.Kind != FileKind.Directory || i == names.Length - 1)
                     {
-                        // An upper file or whiteout is shown as it is, and nothing is below it.
+                        // An upper file or whiteout is shown as it is, and nothing is below it;
+                        // but a metacopy's content is its lower file's, which must still fit.
+                        if (i == names.Length - 1 && upper.Kind == FileKind.Regular && OverlayRules.IsMetacopy(full))
+                        {
+                            lower = OverlayRules.Redirect(full, lower) ?? RelPaths.Join(lower, name);
+                            metacopySize = upper.Size;
+                            return true;
+                        }
                         return false;
                     }
                     if (OverlayRules.LowerSource(full, lower, name) is not { } source)

@@ -92,6 +92,62 @@ public sealed class MergedViewSwapTests
     }
 
     [Fact]
+    public void IsStale_IsTrue_ForAMetacopyWhoseLowerFileChangedSize()
+    {
+        using var store = new SwapStore();
+        File.WriteAllText(store.InLower("docs/a"), "remote");
+        var view = store.Mount();
+        File.SetUnixFileMode(store.InView("docs/a"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.NotNull(Xattr.Get(store.InReal("docs/a"), "trusted.overlay.metacopy"));
+        Assert.False(view.IsStale(["docs/a"]));
+
+        File.WriteAllText(store.InLower("docs/a"), "remote, longer now");
+
+        Assert.True(view.IsStale(["docs/a"]));
+    }
+
+    [Fact]
+    public void Swap_Works_UnderASharedParentMount_AndReachesItsPeer()
+    {
+        using var store = new SwapStore();
+        File.WriteAllText(store.InLower("docs/a"), "a");
+        // As on a systemd host, where / is shared: the view's parent propagates to a peer mount.
+        string shared = Path.GetDirectoryName(store.ViewRoot) + "/shared";
+        string peer = Path.GetDirectoryName(store.ViewRoot) + "/peer";
+        Directory.CreateDirectory(shared);
+        Directory.CreateDirectory(peer);
+        Shell.Check("mount", "-t", "tmpfs", "realize-test", shared);
+        try
+        {
+            Shell.Check("mount", "--make-shared", shared);
+            Shell.Check("mount", "--bind", shared, peer);
+            store.Store.UseConfig(store.Store.Config with { Mount = Path.Combine(shared, "view") });
+            using var view = MergedViewInstances.Mount(store.Store, store.Lower, NullLogger.Instance);
+            try
+            {
+                Assert.Null(Stat.TryLstat(Path.Combine(peer, "view/docs/b")));
+                File.WriteAllText(store.InLower("docs/b"), "b");
+                Assert.Null(Stat.TryLstat(Path.Combine(peer, "view/docs/b")));
+
+                view.Swap();
+
+                Assert.Equal("b", File.ReadAllText(Path.Combine(shared, "view/docs/b")));
+                Assert.Equal("b", File.ReadAllText(Path.Combine(peer, "view/docs/b")));
+            }
+            finally
+            {
+                view.Unmount(detach: true);
+            }
+            Assert.Null(Mounts.FindMount(Path.Combine(peer, "view")));
+        }
+        finally
+        {
+            Mounts.Unmount(peer, detach: true);
+            Mounts.Unmount(shared, detach: true);
+        }
+    }
+
+    [Fact]
     public async Task OpenFileAndShellInOldInstance_KeepReading_AcrossSwap_AndItsWorkDirGoesOnceTheyLeave()
     {
         using var store = new SwapStore();
