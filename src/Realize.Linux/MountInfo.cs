@@ -46,6 +46,28 @@ public sealed record MountInfo(ulong Id, string MountPoint, string FsType, strin
         return null;
     }
 
+    /// <summary>
+    /// The path an overlay layer option (<c>upperdir</c>, <c>workdir</c>) names, or null: overlay
+    /// shows these as they were given, quoted with backslashes (<see cref="Mounts.EscapeOverlayPath"/>).
+    /// </summary>
+    public string? OverlayLayerPath(string name)
+    {
+        if (SuperOption(name) is not { } value)
+        {
+            return null;
+        }
+        var path = new StringBuilder(value.Length);
+        for (int i = 0; i < value.Length; i++)
+        {
+            if (value[i] == '\\' && i + 1 < value.Length)
+            {
+                i++;
+            }
+            path.Append(value[i]);
+        }
+        return path.ToString();
+    }
+
     // Octal escapes (\040 for a space) as the kernel writes them in mountinfo.
     private static string Unescape(string field)
     {

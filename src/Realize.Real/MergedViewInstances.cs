@@ -253,7 +253,7 @@ public sealed class MergedViewInstances : IDisposable
             while (MountInfo.Top(target) is { FsType: "overlay" } top && IsUpperOf(store, top))
             {
                 Mounts.Unmount(target, detach: true);
-                Log.StaleDetached(logger, target, top.SuperOption("workdir") ?? "?");
+                Log.StaleDetached(logger, target, top.OverlayLayerPath("workdir") ?? "?");
                 detached++;
             }
         }
@@ -371,7 +371,7 @@ public sealed class MergedViewInstances : IDisposable
     private static bool IsUpperOf(Store store, MountInfo mount)
     {
         // By inode and mount, not by name: mountinfo holds resolved paths, the store's may go through symlinks.
-        if (mount.SuperOption("upperdir") is not { } upper || Stat.TryLstat(upper) is not { } shown || Stat.TryLstat(store.RealDir) is not { } real)
+        if (mount.OverlayLayerPath("upperdir") is not { } upper || Stat.TryLstat(upper) is not { } shown || Stat.TryLstat(store.RealDir) is not { } real)
         {
             return false;
         }

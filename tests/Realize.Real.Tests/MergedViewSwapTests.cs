@@ -244,7 +244,8 @@ public sealed class MergedViewSwapTests
     [Fact]
     public void CleanStale_DetachesInstancesLeftStacked_AndRemovesTheirWorkDirs()
     {
-        using var store = new SwapStore();
+        // Odd characters: mountinfo shows the upperdir escaped twice (octal, then overlay's backslashes).
+        using var store = new SwapStore("swap stale,with:odd\\chars");
         File.WriteAllText(store.InLower("docs/a"), "a");
         // What a daemon killed in the middle of a swap leaves: two instances stacked at the mount point.
         Directory.CreateDirectory(store.ViewRoot);
