@@ -186,6 +186,50 @@ public sealed class MergedViewSwapTests
     }
 
     [Fact]
+    public async Task ReadersByPath_NeverMissAName_WhileSwapsFollowEachOther()
+    {
+        using var store = new SwapStore();
+        File.WriteAllText(store.InLower("docs/a"), "alpha");
+        var view = store.Mount();
+        var failures = new List<string>();
+        int reads = 0;
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    string text = File.ReadAllText(store.InView("docs/a"));
+                    if (text != "alpha")
+                    {
+                        failures.Add($"read '{text}'");
+                    }
+                }
+                catch (IOException e)
+                {
+                    failures.Add(e.Message);
+                }
+                Interlocked.Increment(ref reads);
+            }
+        });
+
+        for (int i = 0; i < 20; i++)
+        {
+            int before = Volatile.Read(ref reads);
+            view.Swap();
+            // Each swap overlaps with reads: wait for the reader to pass through the new instance.
+            await Poll.UntilAsync(() => Volatile.Read(ref reads) > before + 1, s_deadline, () => "the reader is stuck");
+        }
+        await stop.CancelAsync();
+        await reader;
+
+        Assert.Empty(failures);
+        await Poll.UntilAsync(() => view.RemoveGoneWorkDirs() == 0, s_deadline, () => $"workdirs still there: {string.Join(", ", view.Retiring)}");
+        Assert.Equal([view.Live!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)], Directory.EnumerateDirectories(store.Store.WorkDir).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Writes_AfterSwap_LandInReal()
     {
         using var store = new SwapStore();
