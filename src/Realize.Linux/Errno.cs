@@ -26,4 +26,5 @@ public static class Errno
     public const int EPROTO = 71;
     public const int ENOTCONN = Interop.ENOTCONN;
     public const int ETIMEDOUT = 110;
+    public const int ESTALE = Interop.ESTALE;
 }

@@ -33,4 +33,25 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Information, "wrote the marker of arena '{Arena}' into {Directory}: it holds files the index knows, so it is that arena's directory")]
     public static partial void MarkerWritten(ILogger logger, string directory, string arena);
+
+    [LoggerMessage(20, LogLevel.Information, "mounted the merged view at {Target} (overlay instance {Instance})")]
+    public static partial void InstanceMounted(ILogger logger, string target, int instance);
+
+    [LoggerMessage(21, LogLevel.Information, "swapped the merged view at {Target}: instance {Fresh} replaces {Old}, opaque marks cleared: {Cleared}")]
+    public static partial void Swapped(ILogger logger, string target, int old, int fresh, int cleared);
+
+    [LoggerMessage(22, LogLevel.Information, "unmounted the merged view at {Target} (overlay instance {Instance})")]
+    public static partial void InstanceUnmounted(ILogger logger, string target, int instance);
+
+    [LoggerMessage(23, LogLevel.Debug, "removed the workdir {WorkDir} of a gone overlay instance")]
+    public static partial void WorkDirRemoved(ILogger logger, string workDir);
+
+    [LoggerMessage(24, LogLevel.Warning, "cannot remove the overlay workdir {WorkDir} yet: {Reason}; trying again later")]
+    public static partial void WorkDirNotRemoved(ILogger logger, string workDir, string reason);
+
+    [LoggerMessage(25, LogLevel.Warning, "detached a stale overlay instance at {Target} (workdir {WorkDir}), left by an earlier run")]
+    public static partial void StaleDetached(ILogger logger, string target, string workDir);
+
+    [LoggerMessage(26, LogLevel.Debug, "cleared the opaque mark of {Path}: it replaced nothing below")]
+    public static partial void OpaqueCleared(ILogger logger, string path);
 }

@@ -79,7 +79,7 @@ public static class MergedView
     }
 
     /// <summary>The upper and work directories need <c>trusted.*</c> xattrs, which overlay keeps its records in.</summary>
-    private static void CheckTrustedXattrs(string workDir)
+    internal static void CheckTrustedXattrs(string workDir)
     {
         try
         {

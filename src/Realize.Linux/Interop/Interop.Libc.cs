@@ -22,4 +22,5 @@ internal static partial class Interop
     internal const int EOPNOTSUPP = 95;
     internal const int EPERM = 1;
     internal const int ELOOP = 40;
+    internal const int ESTALE = 116;
 }
