@@ -84,12 +84,12 @@ public sealed class ProtocolTests : IDisposable
     public async Task AnUnknownTag_IsRefusedWithAReason()
     {
         await using var listener = Listener.Start(_dir);
-        await using var client = await RawClient.ConnectAsync(listener.Endpoint, listener.Client, "BLOB");
+        await using var client = await RawClient.ConnectAsync(listener.Endpoint, listener.Client, "XBLB");
 
         var welcome = Assert.IsType<Welcome>(await client.ReadAsync());
 
         Assert.False(welcome.Accepted);
-        Assert.Contains("unknown tag 'BLOB'", welcome.Reason);
+        Assert.Contains("unknown tag 'XBLB'", welcome.Reason);
         await client.AssertClosedAsync();
     }
 
