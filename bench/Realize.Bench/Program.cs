@@ -25,6 +25,9 @@ const string Usage = """
       peers DIR [--runs N] [--latency-runs N]
                                         'realize up' on nas and each laptop in turn: the whole history over TLS on
                                         loopback, applied and acknowledged; then close() on nas to the row on laptop-0
+      blob DIR [--mib N] [--runs N] [--in-flight N]
+                                        a file of N MiB (default 1024) in a listening store's real/, fetched over BLOB
+                                        (TLS on loopback) by a blind store in the same process, every block verified
       The daemon modes run the CLI as 'dotnet realize.dll' (default: the one built beside
       realize-bench; --cli PATH/realize.dll for another).
     Figures are printed as lines "RESULT key value" (seconds, MB of 10^6 bytes, counts).
@@ -51,6 +54,7 @@ try
         ["peers-setup", var dir, var count, .. var rest] => PeersBench.Setup(dir, Options.Count(count), Options.Runs(rest)),
         ["peers-baseline", var dir] => PeersBench.BaselineOnly(dir),
         ["peers", var dir, .. var rest] => PeersBench.Run(dir, Cli(rest), Options.Runs(rest), Options.Number(rest, "--latency-runs", 21)),
+        ["blob", var dir, .. var rest] => BlobBench.Run(dir, Options.Number(rest, "--mib", 1024), Options.Runs(rest), Options.Number(rest, "--in-flight", 8)),
         _ => Fail(Usage),
     };
 }

@@ -18,6 +18,9 @@ internal static class Handshake
     public const string Receive = "HRCV";
     public const string Send = "HSND";
 
+    /// <summary>Fetch content: block lists and blocks of blobs the acceptor holds (BlobServer).</summary>
+    public const string Blob = "BLOB";
+
     /// <summary>Connects to <paramref name="peer"/> and asks for <paramref name="tag"/>; throws <see cref="RealizeException"/> with what went wrong.</summary>
     public static async Task<Link> ConnectAsync(PeerConfig peer, string tag, PeerIdentity identity, LinkOptions options, CancellationToken cancellation)
     {
@@ -160,10 +163,10 @@ internal static class Handshake
             }
             string tag = Encoding.ASCII.GetString(tagBytes);
             var link = new Link(ssl, peer, tag, options);
-            if (tag is not (Receive or Send))
+            if (tag is not (Receive or Send or Blob))
             {
                 string printable = new(tag.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '?').ToArray());
-                await link.WriteAsync(new Welcome(Wire.Version, false, $"unknown tag '{printable}' (this peer speaks {Receive} and {Send})"), timeout.Token);
+                await link.WriteAsync(new Welcome(Wire.Version, false, $"unknown tag '{printable}' (this peer speaks {Receive}, {Send} and {Blob})"), timeout.Token);
                 return new Accepted(null, $"refused a connection from {peer.Name} ({from}): unknown tag '{printable}'");
             }
             await link.WriteAsync(new Welcome(Wire.Version, true, null), timeout.Token);

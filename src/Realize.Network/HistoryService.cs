@@ -35,6 +35,12 @@ public sealed record HistoryOptions
     /// <c>history.keep_days</c>.
     /// </summary>
     public TimeSpan? KeepFor { get; init; }
+
+    /// <summary>Settings of the BLOB server this service runs in its accept path.</summary>
+    public BlobServerOptions BlobServer { get; init; } = new();
+
+    /// <summary>Settings of <see cref="HistoryService.Blobs"/>.</summary>
+    public BlobClientOptions BlobClient { get; init; } = new();
 }
 
 /// <summary>
@@ -65,6 +71,7 @@ public sealed class HistoryService : IDisposable
     private Socket? _listener;
     private readonly SemaphoreSlim _handshakes = new(32, 32);
     private readonly List<Task> _serving = [];
+    private readonly BlobServer _blobServer;
 
     public HistoryService(Store store, PeerIdentity identity, HistoryFeed feed, HistoryOptions options, ILogger logger)
     {
@@ -77,6 +84,24 @@ public sealed class HistoryService : IDisposable
         _config = store.Config;
         _listen = store.Config.Listen;
         _peers = store.Config.Peers.ToDictionary(p => p.Id, p => new PeerState(p));
+        _blobServer = new BlobServer(store, () => _config, options.BlobServer, logger);
+        Blobs = new BlobClient(identity, store.Config, options.BlobClient, logger);
+    }
+
+    /// <summary>
+    /// Fetches blobs from the listening peers, with this peer's identity, following <see cref="Reconfigure"/>.
+    /// Usable from construction until <see cref="RunAsync"/> ends, which closes its connections.
+    /// </summary>
+    public BlobClient Blobs { get; }
+
+    /// <summary>
+    /// Where the BLOB server finds blobs beyond this peer's own files (the daemon's cache); null:
+    /// its own files only. May be set at any time.
+    /// </summary>
+    public IBlobSource? BlobSource
+    {
+        get => _blobServer.Source;
+        set => _blobServer.Source = value;
     }
 
     /// <summary>Where this peer listens, once <see cref="Start"/> bound it.</summary>
@@ -156,6 +181,7 @@ public sealed class HistoryService : IDisposable
             }
             // The connections end with the same stop; none may outlive the identity they use.
             await Task.WhenAll(running);
+            await Blobs.DisposeAsync();
         }
     }
 
@@ -221,6 +247,7 @@ public sealed class HistoryService : IDisposable
                 Log.ListenChanged(_logger, config.Listen ?? "(none)", _listen ?? "(none: blind)");
             }
         }
+        Blobs.Reconfigure(config);
         if (changes.Count > 0)
         {
             Log.Reconfigured(_logger, string.Join(", ", changes));
@@ -360,6 +387,13 @@ public sealed class HistoryService : IDisposable
         }
         try
         {
+            if (link.Tag == Handshake.Blob)
+            {
+                // Until the service stops, or this peer is removed or changed (its arenas may be no longer shared).
+                using var both = CancellationTokenSource.CreateLinkedTokenSource(stop, state!.Retired);
+                await _blobServer.ServeAsync(link, both.Token);
+                return;
+            }
             // The connector's tag says what it wants: HRCV asks this peer to send.
             await RunLinkAsync(link, state!, send: link.Tag == Handshake.Receive, stop);
         }

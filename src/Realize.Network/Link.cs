@@ -36,6 +36,9 @@ internal sealed class Link : IAsyncDisposable
     private byte[] _input = new byte[64 * 1024];
     private long _lastWrite = Environment.TickCount64;
     private Task? _keepAlive;
+    private int _disposed;
+    // Taken once: the token stays readable (cancelled) after the source is disposed.
+    private readonly CancellationToken _closedToken;
 
     public Link(SslStream stream, PeerConfig peer, string tag, LinkOptions options)
     {
@@ -43,6 +46,7 @@ internal sealed class Link : IAsyncDisposable
         Peer = peer;
         Tag = tag;
         _options = options;
+        _closedToken = _closed.Token;
     }
 
     /// <summary>Who is on the other side, known from its certificate.</summary>
@@ -52,7 +56,7 @@ internal sealed class Link : IAsyncDisposable
     public string Tag { get; }
 
     /// <summary>Cancelled once the link is closed, or once reading it failed: every pending write then aborts.</summary>
-    public CancellationToken Closed => _closed.Token;
+    public CancellationToken Closed => _closedToken;
 
     /// <summary>Why reading the link failed (dead, closed, or a protocol error), once it did.</summary>
     public Exception? Failure { get; private set; }
@@ -65,11 +69,11 @@ internal sealed class Link : IAsyncDisposable
         using var timer = new PeriodicTimer(_options.PingEvery / 4);
         try
         {
-            while (await timer.WaitForNextTickAsync(_closed.Token))
+            while (await timer.WaitForNextTickAsync(_closedToken))
             {
                 if (Environment.TickCount64 - Interlocked.Read(ref _lastWrite) >= _options.PingEvery.TotalMilliseconds)
                 {
-                    await WriteAsync(Ping.Instance, _closed.Token);
+                    await WriteAsync(Ping.Instance, _closedToken);
                 }
             }
         }
@@ -87,7 +91,7 @@ internal sealed class Link : IAsyncDisposable
     {
         // Also cancelled when reading fails: a write blocked on a dead peer's full window must
         // not wait for TCP to give up, minutes later.
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closed.Token);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closedToken);
         await _writeLock.WaitAsync(either.Token);
         try
         {
@@ -112,6 +116,52 @@ internal sealed class Link : IAsyncDisposable
     }
 
     /// <summary>
+    /// Writes one frame already encoded, length included (a block read from disk behind the header
+    /// <see cref="Wire.WriteBlockHeader(byte[], long, int)"/> wrote): no copy of its bytes.
+    /// </summary>
+    public async Task WriteFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellation)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closedToken);
+        await _writeLock.WaitAsync(either.Token);
+        try
+        {
+            await _stream.WriteAsync(frame, either.Token);
+            await _stream.FlushAsync(either.Token);
+            Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads the next message other than a ping as <see cref="ReadAsync(CancellationToken)"/> does,
+    /// a <see cref="BlockData"/> into a buffer of <see cref="BlockBuffers"/>, returned with it: the
+    /// caller gives it back once the block is consumed.
+    /// </summary>
+    public async Task<(Message Message, byte[]? Rented)> ReadRentingAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            while (true)
+            {
+                var (message, rented) = await ReadAnyAsync(rentBlocks: true, cancellation);
+                if (message is not Ping)
+                {
+                    return (message, rented);
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Failure ??= e;
+            await MarkClosedAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Reads the next message other than a ping; throws <see cref="TimeoutException"/> when the
     /// other side said nothing within the dead-connection delay, <see cref="EndOfStreamException"/>
     /// when it closed, <see cref="ProtocolException"/> for a bad frame.
@@ -122,7 +172,7 @@ internal sealed class Link : IAsyncDisposable
         {
             while (true)
             {
-                var message = await ReadAnyAsync(cancellation);
+                var (message, _) = await ReadAnyAsync(rentBlocks: false, cancellation);
                 if (message is not Ping)
                 {
                     return message;
@@ -132,14 +182,14 @@ internal sealed class Link : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Failure ??= e;
-            await _closed.CancelAsync();
+            await MarkClosedAsync();
             throw;
         }
     }
 
-    private async Task<Message> ReadAnyAsync(CancellationToken cancellation)
+    private async Task<(Message, byte[]?)> ReadAnyAsync(bool rentBlocks, CancellationToken cancellation)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closed.Token);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closedToken);
         deadline.CancelAfter(_options.DeadAfter);
         try
         {
@@ -148,6 +198,27 @@ internal sealed class Link : IAsyncDisposable
             if (length <= 0 || length > _options.MaxFrame)
             {
                 throw new ProtocolException($"a frame of {(uint)length} bytes (the limit is {_options.MaxFrame})");
+            }
+            if (rentBlocks && length > 64 * 1024 && length <= BlockBuffers.Length)
+            {
+                // Probably a block: read into a buffer of its own, which the block then keeps.
+                byte[] rented = BlockBuffers.Rent();
+                try
+                {
+                    await ReadExactlyAsync(rented.AsMemory(0, length), deadline);
+                    var decoded = Wire.Decode(rented.AsMemory(0, length));
+                    if (decoded is BlockData)
+                    {
+                        return (decoded, rented);
+                    }
+                    BlockBuffers.Return(rented);
+                    return (decoded, null);
+                }
+                catch
+                {
+                    BlockBuffers.Return(rented);
+                    throw;
+                }
             }
             if (_input.Length < length)
             {
@@ -159,9 +230,10 @@ internal sealed class Link : IAsyncDisposable
             {
                 _input = new byte[64 * 1024];
             }
-            return message;
+            // A small block (a blob's last) must not stay in the input buffer, which the next frame overwrites.
+            return message is BlockData d ? (d with { Data = d.Data.ToArray() }, null) : (message, null);
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && !_closed.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && !_closedToken.IsCancellationRequested)
         {
             throw new TimeoutException($"no word from {Peer.Name} for {_options.DeadAfter.TotalSeconds:0} s: the connection is dead");
         }
@@ -183,8 +255,25 @@ internal sealed class Link : IAsyncDisposable
         }
     }
 
+    private async Task MarkClosedAsync()
+    {
+        try
+        {
+            await _closed.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: closed all the same.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        // Once: a BLOB client's reader and its requests may each close a failed link.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _closed.CancelAsync();
         try
         {

@@ -44,6 +44,18 @@ internal static partial class Log
     [LoggerMessage(113, LogLevel.Warning, "realize.toml says listen = {Listen}, this daemon listens on {Old}: restart realize up for it to take effect")]
     public static partial void ListenChanged(ILogger logger, string listen, string old);
 
+    [LoggerMessage(114, LogLevel.Debug, "refused blob {Blob} to {Peer}: {Reason}")]
+    public static partial void BlobRefused(ILogger logger, string blob, string peer, string reason);
+
+    [LoggerMessage(115, LogLevel.Debug, "BLOB connection with {Peer} ended: {Reason}")]
+    public static partial void BlobLinkEnded(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(116, LogLevel.Warning, "{Peer} sent a bad block: {Reason}")]
+    public static partial void BadBlock(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(117, LogLevel.Information, "cannot fetch blobs from {Peer}: {Reason}")]
+    public static partial void BlobConnectFailed(ILogger logger, string peer, string reason);
+
     [LoggerMessage(108, LogLevel.Warning, "trimming the history failed: {Reason}")]
     public static partial void TrimFailed(ILogger logger, string reason);
 }

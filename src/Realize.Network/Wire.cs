@@ -57,6 +57,24 @@ internal sealed record Ping : Message
     public static Ping Instance { get; } = new();
 }
 
+/// <summary>BLOB: asks for the block list of a blob (answered by <see cref="BlockList"/> or <see cref="BlobRefusal"/> with the same request id).</summary>
+internal sealed record BlockListRequest(long Request, BlobHash Blob) : Message;
+
+/// <summary>BLOB: a blob's size and the SHA-256 of each of its 4 MiB blocks, concatenated (32 bytes each, as many as the size has blocks).</summary>
+internal sealed record BlockList(long Request, long Size, byte[] Hashes) : Message;
+
+/// <summary>BLOB: asks for one whole 4 MiB block of a blob (the last one may be shorter).</summary>
+internal sealed record BlockRequest(long Request, BlobHash Blob, int Index) : Message;
+
+/// <summary>
+/// BLOB: the bytes of the block a request asked for. <see cref="Data"/> lies in the frame's
+/// buffer: whoever read the frame owns it until the block is consumed.
+/// </summary>
+internal sealed record BlockData(long Request, ReadOnlyMemory<byte> Data) : Message;
+
+/// <summary>BLOB: the request cannot be served (the blob is not here, or its file changed since it was indexed); the connection goes on.</summary>
+internal sealed record BlobRefusal(long Request, string Reason) : Message;
+
 /// <summary>
 /// Encoding of <see cref="Message"/>s as MessagePack arrays whose first element is the type,
 /// and their framing: a 4-byte big-endian length, then the message. Decoding validates every
@@ -72,7 +90,14 @@ internal static class Wire
     /// <summary>The most notifications in one <see cref="Notify"/>.</summary>
     public const int MaxBatch = 65536;
 
-    private const int TypeWelcome = 0, TypeArenas = 1, TypeNotify = 2, TypeAck = 3, TypeResetStart = 4, TypeResetEnd = 5, TypePing = 6;
+    private const int TypeWelcome = 0, TypeArenas = 1, TypeNotify = 2, TypeAck = 3, TypeResetStart = 4, TypeResetEnd = 5, TypePing = 6,
+        TypeBlockListRequest = 7, TypeBlockList = 8, TypeBlockRequest = 9, TypeBlock = 10, TypeBlobRefusal = 11;
+
+    /// <summary>Room kept before a block's bytes in its buffer for the frame's length and message header (<see cref="WriteBlockHeader(byte[], long, int)"/>).</summary>
+    public const int BlockHeaderRoom = 32;
+
+    /// <summary>The longest reason a refusal carries.</summary>
+    public const int MaxReason = 1024;
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -143,9 +168,64 @@ internal static class Wire
                 writer.WriteArrayHeader(1);
                 writer.Write(TypePing);
                 break;
+            case BlockListRequest r:
+                writer.WriteArrayHeader(3);
+                writer.Write(TypeBlockListRequest);
+                writer.Write(r.Request);
+                WriteBlob(ref writer, r.Blob);
+                break;
+            case BlockList l:
+                writer.WriteArrayHeader(4);
+                writer.Write(TypeBlockList);
+                writer.Write(l.Request);
+                writer.Write(l.Size);
+                writer.Write(l.Hashes);
+                break;
+            case BlockRequest r:
+                writer.WriteArrayHeader(4);
+                writer.Write(TypeBlockRequest);
+                writer.Write(r.Request);
+                WriteBlob(ref writer, r.Blob);
+                writer.Write(r.Index);
+                break;
+            case BlockData d:
+                WriteBlockHeader(ref writer, d.Request, d.Data.Length);
+                writer.WriteRaw(d.Data.Span);
+                break;
+            case BlobRefusal r:
+                writer.WriteArrayHeader(3);
+                writer.Write(TypeBlobRefusal);
+                writer.Write(r.Request);
+                writer.Write(r.Reason);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(message), message.GetType().Name, "not a wire message");
         }
+    }
+
+    private static void WriteBlockHeader(ref MessagePackWriter writer, long request, int length)
+    {
+        writer.WriteArrayHeader(3);
+        writer.Write(TypeBlock);
+        writer.Write(request);
+        writer.WriteBinHeader(length);
+    }
+
+    /// <summary>
+    /// Makes the <paramref name="length"/> bytes at <paramref name="buffer"/>[<see cref="BlockHeaderRoom"/>..]
+    /// a <see cref="BlockData"/> frame by writing its length and header just before them, so that
+    /// a block read from disk is sent without a copy; returns where the frame starts.
+    /// </summary>
+    public static int WriteBlockHeader(byte[] buffer, long request, int length)
+    {
+        var header = new ArrayBufferWriter<byte>(BlockHeaderRoom);
+        var writer = new MessagePackWriter(header);
+        WriteBlockHeader(ref writer, request, length);
+        writer.Flush();
+        int start = BlockHeaderRoom - header.WrittenCount - 4;
+        BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(start), header.WrittenCount + length);
+        header.WrittenSpan.CopyTo(buffer.AsSpan(start + 4));
+        return start;
     }
 
     private static void WriteArenaIndex(ref MessagePackWriter writer, int type, ArenaName arena, long index)
@@ -201,6 +281,11 @@ internal static class Wire
                 TypeResetStart when count == 3 => new ResetStart(ReadArena(ref reader), ReadIndex(ref reader)),
                 TypeResetEnd when count == 3 => new ResetEnd(ReadArena(ref reader), ReadIndex(ref reader)),
                 TypePing when count == 1 => Ping.Instance,
+                TypeBlockListRequest when count == 3 => new BlockListRequest(ReadRequest(ref reader), ReadBlob(ref reader, "blob") ?? throw new ProtocolException("blob is missing")),
+                TypeBlockList when count == 4 => ReadBlockList(ref reader),
+                TypeBlockRequest when count == 4 => ReadBlockRequest(ref reader),
+                TypeBlock when count == 3 => ReadBlock(ref reader),
+                TypeBlobRefusal when count == 3 => new BlobRefusal(ReadRequest(ref reader), ReadReason(ref reader)),
                 _ => throw new ProtocolException($"unknown message type {type} with {count} fields"),
             };
             if (!reader.End)
@@ -213,6 +298,48 @@ internal static class Wire
         {
             throw new ProtocolException($"an undecodable message ({e.Message})", e);
         }
+    }
+
+    private static long ReadRequest(ref MessagePackReader reader)
+    {
+        long request = reader.ReadInt64();
+        return request >= 0 ? request : throw new ProtocolException($"negative request id {request}");
+    }
+
+    private static BlockList ReadBlockList(ref MessagePackReader reader)
+    {
+        long request = ReadRequest(ref reader);
+        long size = reader.ReadInt64();
+        Expect(size >= 0, $"a blob of negative size {size}");
+        var hashes = reader.ReadBytes() ?? throw new ProtocolException("the block hashes are missing");
+        long blocks = BlobBlocks.Count(size);
+        Expect(hashes.Length == blocks * 32, $"{hashes.Length} bytes of block hashes for a blob of {size} bytes ({blocks} blocks of 32)");
+        return new BlockList(request, size, hashes.ToArray());
+    }
+
+    private static BlockRequest ReadBlockRequest(ref MessagePackReader reader)
+    {
+        long request = ReadRequest(ref reader);
+        var blob = ReadBlob(ref reader, "blob") ?? throw new ProtocolException("blob is missing");
+        int index = reader.ReadInt32();
+        Expect(index >= 0, $"negative block index {index}");
+        return new BlockRequest(request, blob, index);
+    }
+
+    private static BlockData ReadBlock(ref MessagePackReader reader)
+    {
+        long request = ReadRequest(ref reader);
+        // The bytes stay in the frame: a slice of the payload, no copy.
+        var bytes = reader.ReadBytes() ?? throw new ProtocolException("a block without its bytes");
+        Expect(bytes.Length is > 0 and <= BlobHash.BlockSize, $"a block of {bytes.Length} bytes (1 to {BlobHash.BlockSize})");
+        return new BlockData(request, bytes.IsSingleSegment ? bytes.First : bytes.ToArray());
+    }
+
+    private static string ReadReason(ref MessagePackReader reader)
+    {
+        string reason = ReadString(ref reader, nullable: false, "reason")!;
+        Expect(reason.Length <= MaxReason, $"a reason of {reason.Length} characters");
+        return reason;
     }
 
     private static ArenaList ReadArenaList(ref MessagePackReader reader)

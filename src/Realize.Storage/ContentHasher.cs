@@ -20,7 +20,15 @@ public static class ContentHasher
     }
 
     /// <summary>Hashes the first <paramref name="length"/> bytes of an open file.</summary>
-    public static BlobHash Hash(SafeFileHandle handle, long length, string pathForErrors)
+    public static BlobHash Hash(SafeFileHandle handle, long length, string pathForErrors) =>
+        BlobHash.FromBytes(SHA256.HashData(BlockHashes(handle, length, pathForErrors)));
+
+    /// <summary>
+    /// The SHA-256 of each 4 MiB block of the first <paramref name="length"/> bytes of an open file,
+    /// concatenated (the blob hash is their SHA-256): a blob's block list.
+    /// </summary>
+    /// <exception cref="FileChangedException">The file shrank while it was read.</exception>
+    public static byte[] BlockHashes(SafeFileHandle handle, long length, string pathForErrors)
     {
         int blocks = (int)((length + BlobHash.BlockSize - 1) / BlobHash.BlockSize);
         byte[] digests = new byte[blocks * SHA256.HashSizeInBytes];
@@ -67,7 +75,7 @@ public static class ContentHasher
                 throw failure;
             }
         }
-        return BlobHash.FromBytes(SHA256.HashData(digests));
+        return digests;
     }
 
     /// <summary>Hashes an in-memory content, for tests and small blobs.</summary>

@@ -32,6 +32,11 @@ public sealed record RowChange(string Path, IndexedFile? Row);
 /// <summary>What a peer last acknowledged of an arena's history (<c>peer_cursors</c>), and when.</summary>
 public sealed record PeerCursor(long Acked, DateTimeOffset AckedAt);
 
+/// <summary>A file whose content is a blob, as its row has it: where a peer asking for the blob is served from.</summary>
+/// <param name="Path">The path relative to the arena: under <c>real/ARENA/</c>, or under a plain arena's directory.</param>
+/// <param name="Inode">The inode the file had when indexed; null when not recorded.</param>
+public sealed record BlobFile(ArenaName Arena, string Path, long Size, FileTime MTime, ulong? Inode);
+
 /// <summary>The hash of a lower file as it was when hashed.</summary>
 public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash Blob);
 
@@ -41,7 +46,7 @@ public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash 
 /// </summary>
 public sealed class IndexDb : SqliteDb
 {
-    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql", "003_peer_cursors.sql", "004_history_id.sql", "005_peer_cursor_time.sql"];
+    private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql", "003_peer_cursors.sql", "004_history_id.sql", "005_peer_cursor_time.sql", "006_files_blob.sql"];
     private readonly Dictionary<string, LowerBlob> _pendingLowerBlobs = new(StringComparer.Ordinal);
 
     private IndexDb(string path)
@@ -172,6 +177,34 @@ public sealed class IndexDb : SqliteDb
         }
         using var reader = command.ExecuteReader();
         return reader.Read() && ReadBlob(reader, 2) is { } blob ? (ArenaName.Parse(reader.GetString(0)), reader.GetString(1), blob) : null;
+    });
+
+    /// <summary>
+    /// The files of <paramref name="arenas"/> whose content is <paramref name="blob"/> and lives in
+    /// real/ or a plain arena's directory (never the lower layer's, nor tombstones), through the
+    /// index on files(blob).
+    /// </summary>
+    public List<BlobFile> FindByBlob(BlobHash blob, IReadOnlyCollection<ArenaName> arenas) => Guarded(() =>
+    {
+        var files = new List<BlobFile>();
+        if (arenas.Count == 0)
+        {
+            return files;
+        }
+        // By blob alone, the arenas filtered here: a blob has few rows, and one statement serves any set of arenas.
+        var (command, p) = Prepared("SELECT arena, path, size, mtime_ns, inode FROM files WHERE blob = $blob AND source = 1", "$blob");
+        p[0].Value = BlobValue(blob);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var arena = ArenaName.Parse(reader.GetString(0));
+            if (arenas.Contains(arena))
+            {
+                files.Add(new BlobFile(arena, reader.GetString(1), reader.GetInt64(2), FileTime.FromTotalNanoseconds(reader.GetInt64(3)),
+                    reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4)));
+            }
+        }
+        return files;
     });
 
     /// <summary>The (arena, path) of every row for a file of real/ with this inode: the names of a hard-linked file.</summary>

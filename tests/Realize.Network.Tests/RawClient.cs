@@ -79,6 +79,47 @@ internal sealed class RawClient : IAsyncDisposable
         return SendRawAsync(frame);
     }
 
+    /// <summary>Writes a MessagePack payload by hand, for frames no <see cref="Message"/> encodes.</summary>
+    public delegate void PayloadWriter(ref MessagePack.MessagePackWriter writer);
+
+    /// <summary>The bytes <paramref name="write"/> writes.</summary>
+    public static byte[] Payload(PayloadWriter write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePack.MessagePackWriter(buffer);
+        write(ref writer);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Sends one of the bad frames every connection must refuse, whatever its tag: "frame over the
+    /// size limit", "undecodable bytes", "unknown message type"; false for any other input.
+    /// </summary>
+    public async Task<bool> TrySendBadFrameAsync(string input)
+    {
+        switch (input)
+        {
+            case "frame over the size limit":
+                // Only the length: the listener must refuse it before reading (or allocating) 100 MB.
+                await SendRawAsync(new byte[] { 0x06, 0x40, 0x00, 0x00 });
+                return true;
+            case "undecodable bytes":
+                await SendFrameAsync([0xc1, 0xff, 0x00, 0x13]);
+                return true;
+            case "unknown message type":
+                await SendFrameAsync(Payload((ref MessagePack.MessagePackWriter w) =>
+                {
+                    w.WriteArrayHeader(2);
+                    w.Write(99);
+                    w.Write("?");
+                }));
+                return true;
+            default:
+                return false;
+        }
+    }
+
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes)
     {
         await _ssl.WriteAsync(bytes);

@@ -381,6 +381,26 @@ public sealed class IndexDbTests : IDisposable
     }
 
     [Fact]
+    public void FindByBlob_ListsTheFilesOfTheGivenArenasWithThatBlob_InRealOrAPlainDirectory_ThroughTheBlobIndex()
+    {
+        using var db = IndexDb.Open(DbPath);
+        var blob = Blob("same");
+        IndexedFile Of(FileSource source, ulong? inode) => new(blob, 4, FileTime.FromTotalNanoseconds(100), inode, source, FileTime.FromTotalNanoseconds(200));
+        db.Commit(s_docs, [], [new RowChange("a", Of(FileSource.Real, 7)), new RowChange("b/c", Of(FileSource.Real, null)), new RowChange("lower", Of(FileSource.Lower, 9)),
+            Row("other", 8)]);
+        db.Commit(s_photos, [], [new RowChange("p", Of(FileSource.Real, 10))]);
+
+        var found = db.FindByBlob(blob, [s_docs]);
+
+        Assert.Equal([new BlobFile(s_docs, "a", 4, FileTime.FromTotalNanoseconds(100), 7), new BlobFile(s_docs, "b/c", 4, FileTime.FromTotalNanoseconds(100), null)],
+            found.OrderBy(f => f.Path, StringComparer.Ordinal));
+        Assert.Equal(["docs/a", "docs/b/c", "photos/p"], db.FindByBlob(blob, [s_docs, s_photos]).Select(f => $"{f.Arena}/{f.Path}").Order(StringComparer.Ordinal));
+        Assert.Empty(db.FindByBlob(blob, []));
+        Assert.Empty(db.FindByBlob(Blob("nowhere"), [s_docs, s_photos]));
+        Assert.Contains("files_blob", Query("EXPLAIN QUERY PLAN SELECT arena, path FROM files WHERE blob = x'00' AND source = 1"));
+    }
+
+    [Fact]
     public void FindLinks_ListsEveryNameOfAnInode_AcrossArenas()
     {
         using var db = IndexDb.Open(DbPath);
@@ -393,16 +413,17 @@ public sealed class IndexDbTests : IDisposable
     [Fact]
     public void OpeningAVersion1Index_AddsTheInodeIndexThePeerCursorsAndAHistoryId_AndKeepsTheRows()
     {
-        // A version 1 file: today's tables without what versions 2, 3 and 4 add.
+        // A version 1 file: today's tables without what versions 2 to 6 add.
         IndexDb.Open(DbPath).Dispose();
-        Query("DROP INDEX files_inode; DROP TABLE peer_cursors; DROP TABLE history_id; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
+        Query("DROP INDEX files_blob; DROP INDEX files_inode; DROP TABLE peer_cursors; DROP TABLE history_id; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
         Assert.Equal("", Query("SELECT name FROM sqlite_master WHERE name = 'files_inode'"));
 
         using var db = IndexDb.Open(DbPath);
 
-        Assert.Equal("5", Query("PRAGMA user_version"));
+        Assert.Equal("6", Query("PRAGMA user_version"));
         Assert.True(db.HistoryId > 0);
         Assert.Equal("files_inode", Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_inode'"));
+        Assert.Equal("files_blob", Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_blob'"));
         Assert.Equal("peer_cursors", Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'peer_cursors'"));
         Assert.Equal(["kept"], db.LoadFiles(s_docs).Keys);
     }
@@ -503,12 +524,12 @@ public sealed class IndexDbTests : IDisposable
     {
         var nas = PeerId.FromSubjectPublicKeyInfo([1]);
         IndexDb.Open(DbPath).Dispose();
-        Query($"ALTER TABLE peer_cursors DROP COLUMN acked_at_ms; INSERT INTO peer_cursors (peer, arena, acked) VALUES ('{nas}', 'docs', 9); PRAGMA user_version = 4;");
+        Query($"DROP INDEX files_blob; ALTER TABLE peer_cursors DROP COLUMN acked_at_ms; INSERT INTO peer_cursors (peer, arena, acked) VALUES ('{nas}', 'docs', 9); PRAGMA user_version = 4;");
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
 
         using var db = IndexDb.Open(DbPath);
 
-        Assert.Equal("5", Query("PRAGMA user_version"));
+        Assert.Equal("6", Query("PRAGMA user_version"));
         var cursor = db.Cursor(nas, s_docs)!;
         Assert.Equal(9, cursor.Acked);
         Assert.InRange(cursor.AckedAt, before, DateTimeOffset.UtcNow.AddSeconds(1));
