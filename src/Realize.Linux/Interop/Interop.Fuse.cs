@@ -5,7 +5,6 @@ namespace Realize.Linux;
 internal static partial class Interop
 {
     internal const int O_RDWR = 2;
-    internal const int O_NONBLOCK = 0x800;
     internal const int ENODEV = 19;
     internal const int ENOTCONN = 107;
     internal const short POLLERR = 0x008;
