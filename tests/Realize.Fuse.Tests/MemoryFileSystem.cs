@@ -20,6 +20,7 @@ internal sealed class MemoryFileSystem : FuseFileSystem
     private int _reads;
     private int _lookups;
     private int _readDirPlus;
+    private int _xattrRequests;
 
     public MemoryFileSystem()
     {
@@ -38,6 +39,12 @@ internal sealed class MemoryFileSystem : FuseFileSystem
     public int Lookups => Volatile.Read(ref _lookups);
 
     public int ReadDirPlusCalls => Volatile.Read(ref _readDirPlus);
+
+    /// <summary>GETXATTR and LISTXATTR requests that reached the file system.</summary>
+    public int XattrRequests => Volatile.Read(ref _xattrRequests);
+
+    /// <summary>Answer GETXATTR and LISTXATTR with ENOSYS, after which the kernel stops asking.</summary>
+    public bool WithoutXattrs { get; init; }
 
     /// <summary>Backing ids still registered.</summary>
     public int OpenBackings => _backing.Count;
@@ -166,11 +173,21 @@ internal sealed class MemoryFileSystem : FuseFileSystem
     public override ValueTask<FuseStatFs> StatFsAsync(FuseRequestHeader request, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new FuseStatFs { Blocks = 1000, BlocksFree = 10, BlocksAvailable = 10, Files = (ulong)_nodes.Count, BlockSize = 4096, NameLength = 255, FragmentSize = 4096 });
 
-    public override ValueTask<ReadOnlyMemory<byte>?> GetXattrAsync(FuseGetXattrRequest request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(request.NameString == "user.test" ? (ReadOnlyMemory<byte>?)Encoding.UTF8.GetBytes("value") : null);
+    public override ValueTask<ReadOnlyMemory<byte>?> GetXattrAsync(FuseGetXattrRequest request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _xattrRequests);
+        return WithoutXattrs
+            ? throw new FuseErrnoException(Errno.ENOSYS)
+            : ValueTask.FromResult(request.NameString == "user.test" ? (ReadOnlyMemory<byte>?)Encoding.UTF8.GetBytes("value") : null);
+    }
 
-    public override ValueTask<ReadOnlyMemory<byte>> ListXattrAsync(FuseRequestHeader request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<ReadOnlyMemory<byte>>(Encoding.UTF8.GetBytes("user.test\0"));
+    public override ValueTask<ReadOnlyMemory<byte>> ListXattrAsync(FuseRequestHeader request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _xattrRequests);
+        return WithoutXattrs
+            ? throw new FuseErrnoException(Errno.ENOSYS)
+            : ValueTask.FromResult<ReadOnlyMemory<byte>>(Encoding.UTF8.GetBytes("user.test\0"));
+    }
 
     public FuseEntry EntryOf(Node node) => new(node.Id, AttrOf(node), Timeout, Timeout);
 
