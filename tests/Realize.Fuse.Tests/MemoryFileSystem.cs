@@ -67,10 +67,26 @@ internal sealed class MemoryFileSystem : FuseFileSystem
         return AddFile(parent, name, content);
     }
 
+    /// <summary>A name whose LOOKUP waits until the request is interrupted.</summary>
+    public string? HangingName { get; init; }
+
+    /// <summary>Set when the LOOKUP of <see cref="HangingName"/> started, and when its token fired.</summary>
+    public TaskCompletionSource HangStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource HangCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Make READ go asynchronous before it fills the buffer (the session's async path).</summary>
+    public bool AsyncReads { get; init; }
+
     public override ValueTask<FuseEntry?> LookupAsync(FuseLookupRequest request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _lookups);
-        var node = Find(request.Parent, request.NameString);
+        string name = request.NameString;
+        if (name == HangingName)
+        {
+            return HangAsync(cancellationToken);
+        }
+        var node = Find(request.Parent, name);
         return ValueTask.FromResult(node is null ? (FuseEntry?)null : EntryOf(node));
     }
 
@@ -121,17 +137,40 @@ internal sealed class MemoryFileSystem : FuseFileSystem
         return ValueTask.CompletedTask;
     }
 
-    public override ValueTask<int> ReadAsync(FuseReadRequest request, Memory<byte> buffer, CancellationToken cancellationToken)
+    public override ValueTask<int> ReadAsync(FuseReadRequest request, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        AsyncReads ? ReadLaterAsync(request, buffer) : ValueTask.FromResult(Read(request, buffer));
+
+    private async ValueTask<int> ReadLaterAsync(FuseReadRequest request, Memory<byte> buffer)
+    {
+        await Task.Yield();
+        return Read(request, buffer);
+    }
+
+    private async ValueTask<FuseEntry?> HangAsync(CancellationToken cancellationToken)
+    {
+        HangStarted.TrySetResult();
+        try
+        {
+            await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
+        }
+        finally
+        {
+            HangCancelled.TrySetResult();
+        }
+        return null;
+    }
+
+    private int Read(FuseReadRequest request, Memory<byte> buffer)
     {
         Interlocked.Increment(ref _reads);
         var content = Get(request.NodeId).Content;
         if (request.Offset >= content.Length)
         {
-            return ValueTask.FromResult(0);
+            return 0;
         }
         int length = (int)Math.Min(buffer.Length, content.Length - request.Offset);
         content.AsSpan((int)request.Offset, length).CopyTo(buffer.Span);
-        return ValueTask.FromResult(length);
+        return length;
     }
 
     public override ValueTask FlushAsync(FuseFlushRequest request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
