@@ -62,13 +62,21 @@ internal static class BlobBench
             var list = fetching.Blobs.GetBlockListAsync(holderIdentity.Id, blob, CancellationToken.None).GetAwaiter().GetResult();
             Measure.Result("blob_list_first_s", clock.Elapsed.TotalSeconds);
             var times = new List<double>();
+            var cores = new List<double>();
             for (int run = 0; run < runs; run++)
             {
+                var cpu = Measure.CpuSeconds();
+                var (reads, writes) = Syscalls();
                 clock.Restart();
                 FetchAll(fetching.Blobs, holderIdentity.Id, list, inFlight).GetAwaiter().GetResult();
                 times.Add(clock.Elapsed.TotalSeconds);
-                Console.WriteLine($"run {run}: {size / 1e6 / times[^1]:0} MB/s");
+                var after = Measure.CpuSeconds();
+                var (readsAfter, writesAfter) = Syscalls();
+                cores.Add((after.Process - cpu.Process) / times[^1]);
+                Console.WriteLine($"run {run}: {size / 1e6 / times[^1]:0} MB/s, {after.Process - cpu.Process:0.00} CPU s in this process (both sides), "
+                    + $"{Math.Max(0, (after.Machine - cpu.Machine) - (after.Process - cpu.Process)) / times[^1]:0.00} cores busy elsewhere, {readsAfter - reads} reads, {writesAfter - writes} writes");
             }
+            Measure.Series("blob_fetch_cores", cores);
             double median = Measure.Series("blob_fetch_s", times);
             Measure.Result("blob_fetch_mb_per_s", size / 1e6 / median);
             Measure.Result("blob_vmhwm_mb", PeakMegabytes());
@@ -99,6 +107,13 @@ internal static class BlobBench
             }
         }
         await Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => Task.Run(Worker)));
+    }
+
+    private static (long Reads, long Writes) Syscalls()
+    {
+        var lines = File.ReadAllLines("/proc/self/io");
+        long Field(string name) => long.Parse(lines.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        return (Field("syscr:"), Field("syscw:"));
     }
 
     private static double PeakMegabytes()

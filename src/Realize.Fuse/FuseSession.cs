@@ -161,17 +161,16 @@ public sealed partial class FuseSession
 
     internal bool TryInterrupt(ulong unique)
     {
-        FuseRequest? target;
+        // Under the lock: once out of the table a request object may already serve another unique.
         lock (_inFlight)
         {
-            _inFlight.TryGetValue(unique, out target);
+            if (!_inFlight.TryGetValue(unique, out var target))
+            {
+                return false;
+            }
+            target.Cancel();
+            return true;
         }
-        if (target is null)
-        {
-            return false;
-        }
-        target.Cancel();
-        return true;
     }
 
     internal void Reply<T>(FuseRequest request, in T payload)

@@ -43,7 +43,8 @@ internal static class Handshake
             {
                 throw new RealizeException($"cannot reach {peer.Name} at {address}: {e.Message}", e);
             }
-            ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+            var buffered = new BufferedDuplexStream(new NetworkStream(socket, ownsSocket: true));
+            ssl = new SslStream(buffered, leaveInnerStreamOpen: false);
             try
             {
                 await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
@@ -61,6 +62,7 @@ internal static class Handshake
                     ? new RealizeException($"{address} answered with peer ID {other}, not {peer.Name}'s {peer.Id}: check the address and the ID in realize.toml", e)
                     : new RealizeException($"TLS with {peer.Name} at {address} failed: {e.Message}", e);
             }
+            buffered.CoalesceWrites = true;
             await ssl.WriteAsync(Encoding.ASCII.GetBytes(tag), timeout.Token);
             await ssl.FlushAsync(timeout.Token);
             var link = new Link(ssl, peer, tag, options);
@@ -116,7 +118,8 @@ internal static class Handshake
     public static async Task<Accepted> AcceptAsync(Socket socket, Func<PeerId, PeerConfig?> findPeer, PeerIdentity identity, LinkOptions options, CancellationToken cancellation)
     {
         EndPoint? from = socket.RemoteEndPoint;
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        var buffered = new BufferedDuplexStream(new NetworkStream(socket, ownsSocket: true));
+        var ssl = new SslStream(buffered, leaveInnerStreamOpen: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(options.HandshakeTimeout);
         PeerId? seen = null;
@@ -150,6 +153,7 @@ internal static class Handshake
                     ? new Accepted(null, $"refused a connection from {from}: peer ID {unknown} is not in realize.toml (to let it in: realize peer add NAME {unknown})", unknown)
                     : new Accepted(null, $"refused a connection from {from}: TLS failed ({e.Message})");
             }
+            buffered.CoalesceWrites = true;
             // From the certificate the session ended with, not from what the callback saw last.
             peer = ssl.RemoteCertificate is { } remote ? findPeer(PeerIdentity.IdOf(remote)) : null;
             if (peer is null)

@@ -39,6 +39,10 @@ public sealed class MergedViewInstances : IDisposable
     // Keys below zero for retired instances without an inotify watch (the watch limit was reached).
     private int _unwatched;
 
+    // True once a swap looked at every directory of real/ for opaque marks: later swaps may look
+    // only at the directories made since (what the daemon did while stopped is in the first walk).
+    private bool _walkedAll;
+
     // The number of the next instance, above every workdir already under work/.
     private int _next;
 
@@ -144,7 +148,12 @@ public sealed class MergedViewInstances : IDisposable
     /// Directories (lower paths, arena first) that appeared in the lower layer since the last
     /// swap: an opaque upper directory of that name was made before them, so replaced nothing.
     /// </param>
-    public SwapResult Swap(Action? edit = null, IReadOnlySet<string>? appearedBelow = null)
+    /// <param name="newDirectories">
+    /// Directories (paths in real/, arena first) made since the last swap, as the watcher on
+    /// real/ saw them: only they and what is below them are looked at for opaque marks. Null:
+    /// every directory of real/ (the first swap after <see cref="Mount"/> always looks at all).
+    /// </param>
+    public SwapResult Swap(Action? edit = null, IReadOnlySet<string>? appearedBelow = null, IReadOnlyCollection<string>? newDirectories = null)
     {
         lock (_lock)
         {
@@ -158,7 +167,8 @@ public sealed class MergedViewInstances : IDisposable
             List<string> cleared;
             try
             {
-                cleared = OpaqueDirectories.Clear(_store.RealDir, Lower, appearedBelow, _logger);
+                cleared = OpaqueDirectories.Clear(_store.RealDir, Lower, appearedBelow, _walkedAll ? newDirectories : null, _logger);
+                _walkedAll = true;
                 edit?.Invoke();
                 MountApi.Attach(fresh.Mount, Target, beneath: true);
             }

@@ -16,40 +16,110 @@ internal static class OpaqueDirectories
     private const string Opaque = "trusted.overlay.opaque";
 
     /// <summary>
-    /// Clears the mark on every opaque directory of <paramref name="realDir"/> whose lower path
+    /// Clears the mark on the opaque directories of <paramref name="realDir"/> whose lower path
     /// holds no directory in <paramref name="lowerDir"/> (or one in <paramref name="appearedBelow"/>,
     /// lower directories that appeared after the last swap, so after the upper one was made)
-    /// and with no whiteout anywhere below it. Returns the cleared paths, relative to real/.
+    /// and with no whiteout anywhere below them. Looks at every directory of real/, or with
+    /// <paramref name="under"/> only at those paths and below. Returns the cleared paths, relative to real/.
     /// </summary>
-    public static List<string> Clear(string realDir, string lowerDir, IReadOnlySet<string>? appearedBelow, ILogger logger)
+    public static List<string> Clear(string realDir, string lowerDir, IReadOnlySet<string>? appearedBelow, IReadOnlyCollection<string>? under, ILogger logger)
     {
         var cleared = new List<string>();
-        // (upper directory, its path, the lower path it merges with): kept opaque directories are not entered,
-        // nothing below them merges with anything.
+        // (upper directory, its path, the lower path it merges with) whose subdirectories are to be
+        // looked at. Kept opaque directories are not entered: nothing below them merges with anything.
         var pending = new Stack<(string Full, string Path, string Lower)>();
-        pending.Push((realDir, "", ""));
-        while (pending.TryPop(out var directory))
+        if (under is null)
         {
-            foreach (var (full, path, name) in Subdirectories(directory.Full, directory.Path))
+            pending.Push((realDir, "", ""));
+        }
+        else
+        {
+            foreach (string path in Names.Outermost(under))
             {
-                string lower = OverlayRules.Redirect(full, directory.Lower) ?? RelPaths.Join(directory.Lower, name);
-                if (Xattr.Get(full, Opaque) is not [(byte)'y'])
+                string full = Path.Combine(realDir, path);
+                if (path.Length > 0 && Stat.TryLstat(full) is { Kind: FileKind.Directory } && ParentLower(realDir, path) is { } parentLower
+                    && Visit(full, path, parentLower, lowerDir, appearedBelow, cleared, logger) is { } lower)
                 {
                     pending.Push((full, path, lower));
-                    continue;
                 }
-                bool replacedSomething = (Stat.TryLstat(Path.Combine(lowerDir, lower)) is { Kind: FileKind.Directory } && appearedBelow?.Contains(lower) != true)
-                    || HasWhiteoutBelow(full);
-                if (!replacedSomething)
+            }
+        }
+        while (pending.TryPop(out var directory))
+        {
+            foreach (var (full, path, _) in Subdirectories(directory.Full, directory.Path))
+            {
+                if (Visit(full, path, directory.Lower, lowerDir, appearedBelow, cleared, logger) is { } lower)
                 {
-                    Xattr.Remove(full, Opaque);
-                    Log.OpaqueCleared(logger, path);
-                    cleared.Add(path);
                     pending.Push((full, path, lower));
                 }
             }
         }
         return cleared;
+    }
+
+    // Applies the rule to one upper directory; returns the lower path it merges with, or null
+    // when it stays opaque.
+    private static string? Visit(string full, string path, string parentLower, string lowerDir, IReadOnlySet<string>? appearedBelow, List<string> cleared, ILogger logger)
+    {
+        try
+        {
+            return VisitExisting(full, path, parentLower, lowerDir, appearedBelow, cleared, logger);
+        }
+        catch (LinuxException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            // Removed meanwhile, through the live instance: nothing left to clear.
+            return null;
+        }
+    }
+
+    private static string? VisitExisting(string full, string path, string parentLower, string lowerDir, IReadOnlySet<string>? appearedBelow, List<string> cleared, ILogger logger)
+    {
+        string lower = OverlayRules.Redirect(full, parentLower) ?? RelPaths.Join(parentLower, RelPaths.Name(path));
+        if (Xattr.Get(full, Opaque) is not [(byte)'y'])
+        {
+            return lower;
+        }
+        bool replacedSomething = (Stat.TryLstat(Path.Combine(lowerDir, lower)) is { Kind: FileKind.Directory } && appearedBelow?.Contains(lower) != true)
+            || HasWhiteoutBelow(full);
+        if (replacedSomething)
+        {
+            return null;
+        }
+        Xattr.Remove(full, Opaque);
+        Log.OpaqueCleared(logger, path);
+        cleared.Add(path);
+        return lower;
+    }
+
+    // The lower path the parent of upper directory <paramref name="path"/> merges with, or null
+    // when an opaque directory above hides the lower layer.
+    private static string? ParentLower(string realDir, string path)
+    {
+        try
+        {
+            return ParentLowerOrThrow(realDir, path);
+        }
+        catch (LinuxException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return null;
+        }
+    }
+
+    private static string? ParentLowerOrThrow(string realDir, string path)
+    {
+        string lower = "";
+        string full = realDir;
+        string[] names = path.Split('/');
+        foreach (string name in names.AsSpan(0, names.Length - 1))
+        {
+            full = Path.Combine(full, name);
+            if (OverlayRules.LowerSource(full, lower, name) is not { } source)
+            {
+                return null;
+            }
+            lower = source;
+        }
+        return lower;
     }
 
     private static IEnumerable<(string Full, string Path, string Name)> Subdirectories(string full, string path)

@@ -20,9 +20,19 @@ internal static class ViewStaleness
     /// </summary>
     public static bool IsStale(string view, string realDir, string lowerDir, string path)
     {
-        if (!ExpectedLower(realDir, path, out string lower, out long? metacopySize))
+        string lower;
+        long? metacopySize;
+        try
         {
-            return false;
+            if (!ExpectedLower(realDir, path, out lower, out metacopySize))
+            {
+                return false;
+            }
+        }
+        catch (LinuxException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            // real/ changed while it was read (through the live view): a swap settles it.
+            return true;
         }
         if (metacopySize is { } size)
         {

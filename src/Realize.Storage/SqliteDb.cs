@@ -16,8 +16,13 @@ public abstract class SqliteDb : IDisposable
     private SqliteTransaction? _transaction;
 
     /// <summary>Opens (creating when missing) the database at <paramref name="path"/> and brings its schema up to date.</summary>
+    /// <param name="migrated">
+    /// Called after the migrations ran, in their transaction, with the schema version they
+    /// started from: for a migration that needs code, not only SQL (the derived class's field
+    /// initializers have run; its constructor body has not).
+    /// </param>
     /// <exception cref="StorageException">SQLite could not open it or bring its schema up to date.</exception>
-    protected SqliteDb(string path, string name, IReadOnlyList<string> migrations)
+    protected SqliteDb(string path, string name, IReadOnlyList<string> migrations, Action<SqliteDb, long>? migrated = null)
     {
         DatabasePath = path;
         DatabaseName = name;
@@ -26,7 +31,7 @@ public abstract class SqliteDb : IDisposable
         {
             _connection.Open();
             Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
-            Migrate(name, migrations);
+            Migrate(name, migrations, migrated);
         }
         catch (SqliteException e)
         {
@@ -333,7 +338,7 @@ public abstract class SqliteDb : IDisposable
         return reader.ReadToEnd();
     }
 
-    private void Migrate(string name, IReadOnlyList<string> migrations)
+    private void Migrate(string name, IReadOnlyList<string> migrations, Action<SqliteDb, long>? migrated)
     {
         using var version = Command("PRAGMA user_version");
         long current = (long)version.ExecuteScalar()!;
@@ -351,10 +356,15 @@ public abstract class SqliteDb : IDisposable
             // time at the same moment may have migrated it meanwhile.
             using var again = Command("PRAGMA user_version");
             current = (long)again.ExecuteScalar()!;
+            if (current == migrations.Count)
+            {
+                return 0;
+            }
             foreach (string migration in migrations.Skip((int)current))
             {
                 Execute(ReadSchema(migration));
             }
+            migrated?.Invoke(this, current);
             Execute($"PRAGMA user_version = {migrations.Count}");
             return 0;
         });

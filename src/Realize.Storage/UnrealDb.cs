@@ -34,9 +34,9 @@ public sealed class HistoryGapException : Exception
 /// history applied so far in the same file (DESIGN.md "HistoryService and the wire"). One
 /// connection, used by one thread at a time.
 /// </summary>
-public sealed class UnrealDb : SqliteDb
+public sealed partial class UnrealDb : SqliteDb
 {
-    private static readonly string[] s_migrations = ["unreal_001.sql"];
+    private static readonly string[] s_migrations = ["unreal_001.sql", "unreal_002.sql"];
 
     private static readonly string[] s_finishReset =
     [
@@ -45,9 +45,24 @@ public sealed class UnrealDb : SqliteDb
         "DELETE FROM reset_files WHERE peer = $peer AND arena = $arena",
     ];
 
+    private static readonly string[] s_resetPaths =
+    [
+        "SELECT path FROM files WHERE peer = $peer AND arena = $arena",
+        "SELECT path FROM reset_files WHERE peer = $peer AND arena = $arena",
+    ];
+
     private UnrealDb(string path)
-        : base(path, "unreal.db", s_migrations)
+        : base(path, "unreal.db", s_migrations, Migrated)
     {
+    }
+
+    /// <summary>After the migrations from schema <paramref name="from"/>, in their transaction: schema 2 brings the view tree, built here from the files already received.</summary>
+    private static void Migrated(SqliteDb db, long from)
+    {
+        if (from < 2)
+        {
+            ((UnrealDb)db).BuildView();
+        }
     }
 
     /// <summary>Opens (creating when missing) the database at <paramref name="path"/>.</summary>
@@ -115,7 +130,7 @@ public sealed class UnrealDb : SqliteDb
     {
         // Outside the transaction: a number given in one that is rolled back would stay cached.
         long number = Number(peer);
-        return InTransaction(() =>
+        return ChangingView(() =>
         {
             var (cursor, of) = Received(peer, arena);
             if (cursor > 0 && of != history)
@@ -153,9 +168,11 @@ public sealed class UnrealDb : SqliteDb
             var upsert = PreparedRaw("INSERT OR REPLACE INTO files (peer, arena, path, blob, size, mtime_ns, old_blob) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
             upsert.Bind(1, number);
             upsert.Bind(2, arena.Value);
+            var touched = new HashSet<string>(batch.Count - first, StringComparer.Ordinal);
             for (int i = first; i < batch.Count; i++)
             {
                 var n = batch[i];
+                touched.Add(n.Path.Value);
                 upsert.Bind(3, n.Path.Value);
                 if (n.Type == NotificationType.Removed)
                 {
@@ -172,6 +189,7 @@ public sealed class UnrealDb : SqliteDb
                 upsert.Bind(7, n.OldBlob);
                 upsert.Execute();
             }
+            UpdateView(arena.Value, touched, rowsRemoved: false);
             SetReceived(number, arena, previous, history);
             return previous;
         });
@@ -223,8 +241,21 @@ public sealed class UnrealDb : SqliteDb
     public void FinishReset(PeerId peer, ArenaName arena, long history, long index) => Guarded(() =>
     {
         long number = Number(peer);
-        InTransaction(() =>
+        ChangingView(() =>
         {
+            // The paths the reset may change: those the peer had and those it has now.
+            var touched = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string sql in s_resetPaths)
+            {
+                var (paths, q) = Prepared(sql, "$peer", "$arena");
+                q[0].Value = number;
+                q[1].Value = arena.Value;
+                using var reader = paths.ExecuteReader();
+                while (reader.Read())
+                {
+                    touched.Add(reader.GetString(0));
+                }
+            }
             foreach (string sql in s_finishReset)
             {
                 var (command, p) = Prepared(sql, "$peer", "$arena");
@@ -232,6 +263,7 @@ public sealed class UnrealDb : SqliteDb
                 p[1].Value = arena.Value;
                 command.ExecuteNonQuery();
             }
+            UpdateView(arena.Value, touched, rowsRemoved: true);
             SetReceived(number, arena, index, history);
             return 0;
         });
@@ -305,79 +337,26 @@ public sealed class UnrealDb : SqliteDb
     /// <summary>
     /// Paths whose versions on different peers do not supersede one another (DESIGN.md: Y
     /// supersedes X when Y's old_blob is X's blob, transitively; a removal is a version too),
-    /// at most <paramref name="limit"/>.
+    /// at most <paramref name="limit"/>, by arena and path, each with its standing versions by
+    /// peer ID. Read from the conflicts the batches left, not by scanning the files.
     /// </summary>
     public List<Conflict> FindConflicts(int limit = 100) => Guarded(() =>
     {
-        var candidates = new List<(string Arena, string Path)>();
-        // One pass over the table in key order: paths that more than one peer speaks of, in more than one version.
-        using (var command = Command("SELECT arena, path FROM files GROUP BY arena, path HAVING count(*) > 1 AND count(DISTINCT coalesce(blob, x'')) > 1"))
-        using (var reader = command.ExecuteReader())
+        var paths = new List<(string Arena, string Path)>();
+        var select = PreparedRaw("SELECT arena, path FROM conflicts ORDER BY arena, path LIMIT ?1");
+        select.Bind(1, limit);
+        while (select.Read())
         {
-            while (reader.Read())
-            {
-                candidates.Add((reader.GetString(0), reader.GetString(1)));
-            }
+            paths.Add((select.Text(0), select.Text(1)));
         }
-        var conflicts = new List<Conflict>();
-        foreach (var (arena, path) in candidates)
+        var conflicts = new List<Conflict>(paths.Count);
+        foreach (var (arena, path) in paths)
         {
-            var versions = new List<(ConflictVersion Version, BlobHash? Old)>();
-            var (command, p) = Prepared("SELECT peers.peer_id, blob, old_blob FROM files JOIN peers ON peers.id = files.peer WHERE arena = $arena AND path = $path ORDER BY peers.peer_id", "$arena", "$path");
-            p[0].Value = arena;
-            p[1].Value = path;
-            using (var reader = command.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    versions.Add((new ConflictVersion(PeerId.Parse(reader.GetString(0)), ReadBlob(reader, 1)), ReadBlob(reader, 2)));
-                }
-            }
-            // What each content replaced, as far as these versions tell: a chain z -> y -> x.
-            var replaced = new Dictionary<BlobHash, HashSet<BlobHash>>();
-            foreach (var (version, old) in versions)
-            {
-                if (version.Blob is { } blob && old is { } o)
-                {
-                    (replaced.TryGetValue(blob, out var set) ? set : replaced[blob] = []).Add(o);
-                }
-            }
-            bool Supersedes((ConflictVersion Version, BlobHash? Old) y, BlobHash x)
-            {
-                var seen = new HashSet<BlobHash>();
-                var next = new Stack<BlobHash>();
-                if (y.Old is { } start)
-                {
-                    next.Push(start);
-                }
-                while (next.TryPop(out var blob))
-                {
-                    if (blob == x)
-                    {
-                        return true;
-                    }
-                    if (seen.Add(blob) && replaced.TryGetValue(blob, out var older))
-                    {
-                        foreach (var o in older)
-                        {
-                            next.Push(o);
-                        }
-                    }
-                }
-                return false;
-            }
-            var standing = versions
-                .Where(x => x.Version.Blob is not { } blob || !versions.Any(y => !ReferenceEquals(x.Version, y.Version) && y.Version.Blob != blob && Supersedes(y, blob)))
-                .Select(x => x.Version)
+            var standing = VersionRule.Standing(VersionsOf(arena, path))
+                .Select(v => new ConflictVersion(v.PeerId, v.Blob))
+                .OrderBy(v => v.Peer.ToString(), StringComparer.Ordinal)
                 .ToList();
-            if (standing.Select(v => v.Blob).Distinct().Count() > 1)
-            {
-                conflicts.Add(new Conflict(ArenaName.Parse(arena), RelPath.Parse(path), standing));
-                if (conflicts.Count == limit)
-                {
-                    break;
-                }
-            }
+            conflicts.Add(new Conflict(ArenaName.Parse(arena), RelPath.Parse(path), standing));
         }
         return conflicts;
     });

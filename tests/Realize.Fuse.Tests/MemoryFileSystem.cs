@@ -20,6 +20,7 @@ internal sealed class MemoryFileSystem : FuseFileSystem
     private int _reads;
     private int _lookups;
     private int _readDirPlus;
+    private int _xattrRequests;
 
     public MemoryFileSystem()
     {
@@ -38,6 +39,12 @@ internal sealed class MemoryFileSystem : FuseFileSystem
     public int Lookups => Volatile.Read(ref _lookups);
 
     public int ReadDirPlusCalls => Volatile.Read(ref _readDirPlus);
+
+    /// <summary>GETXATTR and LISTXATTR requests that reached the file system.</summary>
+    public int XattrRequests => Volatile.Read(ref _xattrRequests);
+
+    /// <summary>Answer GETXATTR and LISTXATTR with ENOSYS, after which the kernel stops asking.</summary>
+    public bool WithoutXattrs { get; init; }
 
     /// <summary>Backing ids still registered.</summary>
     public int OpenBackings => _backing.Count;
@@ -60,10 +67,26 @@ internal sealed class MemoryFileSystem : FuseFileSystem
         return AddFile(parent, name, content);
     }
 
+    /// <summary>A name whose LOOKUP waits until the request is interrupted.</summary>
+    public string? HangingName { get; init; }
+
+    /// <summary>Set when the LOOKUP of <see cref="HangingName"/> started, and when its token fired.</summary>
+    public TaskCompletionSource HangStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource HangCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Make READ go asynchronous before it fills the buffer (the session's async path).</summary>
+    public bool AsyncReads { get; init; }
+
     public override ValueTask<FuseEntry?> LookupAsync(FuseLookupRequest request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _lookups);
-        var node = Find(request.Parent, request.NameString);
+        string name = request.NameString;
+        if (name == HangingName)
+        {
+            return HangAsync(cancellationToken);
+        }
+        var node = Find(request.Parent, name);
         return ValueTask.FromResult(node is null ? (FuseEntry?)null : EntryOf(node));
     }
 
@@ -114,17 +137,40 @@ internal sealed class MemoryFileSystem : FuseFileSystem
         return ValueTask.CompletedTask;
     }
 
-    public override ValueTask<int> ReadAsync(FuseReadRequest request, Memory<byte> buffer, CancellationToken cancellationToken)
+    public override ValueTask<int> ReadAsync(FuseReadRequest request, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        AsyncReads ? ReadLaterAsync(request, buffer) : ValueTask.FromResult(Read(request, buffer));
+
+    private async ValueTask<int> ReadLaterAsync(FuseReadRequest request, Memory<byte> buffer)
+    {
+        await Task.Yield();
+        return Read(request, buffer);
+    }
+
+    private async ValueTask<FuseEntry?> HangAsync(CancellationToken cancellationToken)
+    {
+        HangStarted.TrySetResult();
+        try
+        {
+            await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
+        }
+        finally
+        {
+            HangCancelled.TrySetResult();
+        }
+        return null;
+    }
+
+    private int Read(FuseReadRequest request, Memory<byte> buffer)
     {
         Interlocked.Increment(ref _reads);
         var content = Get(request.NodeId).Content;
         if (request.Offset >= content.Length)
         {
-            return ValueTask.FromResult(0);
+            return 0;
         }
         int length = (int)Math.Min(buffer.Length, content.Length - request.Offset);
         content.AsSpan((int)request.Offset, length).CopyTo(buffer.Span);
-        return ValueTask.FromResult(length);
+        return length;
     }
 
     public override ValueTask FlushAsync(FuseFlushRequest request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
@@ -166,11 +212,21 @@ internal sealed class MemoryFileSystem : FuseFileSystem
     public override ValueTask<FuseStatFs> StatFsAsync(FuseRequestHeader request, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new FuseStatFs { Blocks = 1000, BlocksFree = 10, BlocksAvailable = 10, Files = (ulong)_nodes.Count, BlockSize = 4096, NameLength = 255, FragmentSize = 4096 });
 
-    public override ValueTask<ReadOnlyMemory<byte>?> GetXattrAsync(FuseGetXattrRequest request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(request.NameString == "user.test" ? (ReadOnlyMemory<byte>?)Encoding.UTF8.GetBytes("value") : null);
+    public override ValueTask<ReadOnlyMemory<byte>?> GetXattrAsync(FuseGetXattrRequest request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _xattrRequests);
+        return WithoutXattrs
+            ? throw new FuseErrnoException(Errno.ENOSYS)
+            : ValueTask.FromResult(request.NameString == "user.test" ? (ReadOnlyMemory<byte>?)Encoding.UTF8.GetBytes("value") : null);
+    }
 
-    public override ValueTask<ReadOnlyMemory<byte>> ListXattrAsync(FuseRequestHeader request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<ReadOnlyMemory<byte>>(Encoding.UTF8.GetBytes("user.test\0"));
+    public override ValueTask<ReadOnlyMemory<byte>> ListXattrAsync(FuseRequestHeader request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _xattrRequests);
+        return WithoutXattrs
+            ? throw new FuseErrnoException(Errno.ENOSYS)
+            : ValueTask.FromResult<ReadOnlyMemory<byte>>(Encoding.UTF8.GetBytes("user.test\0"));
+    }
 
     public FuseEntry EntryOf(Node node) => new(node.Id, AttrOf(node), Timeout, Timeout);
 

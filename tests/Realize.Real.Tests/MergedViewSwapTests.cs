@@ -272,6 +272,23 @@ public sealed class MergedViewSwapTests
     }
 
     [Fact]
+    public async Task Swap_WhoseEditFails_KeepsTheLiveInstance_AndDropsTheNewOne()
+    {
+        using var store = new SwapStore();
+        File.WriteAllText(store.InLower("docs/a"), "a");
+        var view = store.Mount();
+        int live = view.Live!.Value;
+
+        Assert.Throws<InvalidOperationException>(() => view.Swap(() => throw new InvalidOperationException("the edit failed")));
+
+        Assert.Equal(live, view.Live);
+        Assert.Equal("a", File.ReadAllText(store.InView("docs/a")));
+        await Poll.UntilAsync(() => view.RemoveGoneWorkDirs() == 0, s_deadline, () => $"workdirs still there: {string.Join(", ", view.Retiring)}");
+        Assert.Equal([live.ToString(System.Globalization.CultureInfo.InvariantCulture)], Directory.EnumerateDirectories(store.Store.WorkDir).Select(Path.GetFileName));
+        Assert.Equal(live + 2, view.Swap().Instance);
+    }
+
+    [Fact]
     public void Mount_Works_WithCommasAndColonsInThePaths()
     {
         using var store = new SwapStore("swap,with:odd\\chars");

@@ -46,6 +46,27 @@ public sealed class OpaqueDirectoryTests
     }
 
     [Fact]
+    public void Swap_LooksOnlyAtTheNewDirectoriesItIsGiven_AfterItsFirstWalk()
+    {
+        using var store = new SwapStore();
+        var view = store.Mount();
+        Directory.CreateDirectory(store.InView("docs/before"));
+        // The first swap walks all of real/, whatever it is told.
+        Assert.Equal(["docs/before"], view.Swap(newDirectories: []).ClearedOpaque);
+        Directory.CreateDirectory(store.InView("docs/told"));
+        Directory.CreateDirectory(store.InView("docs/untold"));
+        Directory.CreateDirectory(store.InView("docs/before/inner"));
+
+        var swap = view.Swap(newDirectories: ["docs/told", "docs/before/inner", "docs/removed/meanwhile"]);
+
+        Assert.Equal(["docs/told"], swap.ClearedOpaque);
+        Assert.Equal("y"u8.ToArray(), Xattr.Get(store.InReal("docs/untold"), Opaque));
+        // Made in a directory with nothing below: overlay does not mark it.
+        Assert.Null(Xattr.Get(store.InReal("docs/before/inner"), Opaque));
+        Assert.Equal(["docs/untold"], view.Swap().ClearedOpaque);
+    }
+
+    [Fact]
     public void DirectoryThatReplacedALowerOne_StaysOpaque()
     {
         using var store = new SwapStore();
