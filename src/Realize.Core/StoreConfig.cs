@@ -54,6 +54,24 @@ public sealed record StoreConfig
     /// </summary>
     public int HistoryKeepDays { get; init; } = DefaultHistoryKeepDays;
 
+    /// <summary>
+    /// <c>[cache] quota</c>: how many bytes the blob cache may hold; null when realize.toml does
+    /// not say, and then the caller gives 10% of the store's filesystem.
+    /// </summary>
+    public long? CacheQuota { get; init; }
+
+    /// <summary>How long <c>cache.fetch_timeout</c> gives when realize.toml does not say.</summary>
+    public static readonly TimeSpan DefaultFetchTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest <c>cache.fetch_timeout</c> may say.</summary>
+    public static readonly TimeSpan MaxFetchTimeout = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// <c>[cache] fetch_timeout</c>: a read of remote content that makes no progress for this
+    /// long fails (EIO) instead of hanging.
+    /// </summary>
+    public TimeSpan FetchTimeout { get; init; } = DefaultFetchTimeout;
+
     /// <summary>Finds an arena by name.</summary>
     public ArenaConfig? FindArena(ArenaName name) => Arenas.FirstOrDefault(a => a.Name == name);
 
@@ -189,9 +207,12 @@ public sealed record StoreConfig
                 throw new FormatException($"realize.toml: arena '{arena.Name}' is shared with '{unknown}', which is not in [peers]");
             }
         }
+        var (quota, fetchTimeout) = CacheOf(table, toml);
         return new StoreConfig
         {
             HistoryKeepDays = HistoryKeepDaysOf(table, toml),
+            CacheQuota = quota,
+            FetchTimeout = fetchTimeout,
             Mount = OptionalAbsolutePath(table, "mount", "mount"),
             Lower = OptionalAbsolutePath(table, "lower", "lower"),
             Listen = OptionalAddress(table, "listen", "listen"),
@@ -220,6 +241,18 @@ public sealed record StoreConfig
         if (HistoryKeepDays != DefaultHistoryKeepDays)
         {
             text.Append(CultureInfo.InvariantCulture, $"\n[history]\nkeep_days = {HistoryKeepDays}\n");
+        }
+        if (CacheQuota is not null || FetchTimeout != DefaultFetchTimeout)
+        {
+            text.Append("\n[cache]\n");
+            if (CacheQuota is { } quota)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"quota = {Quote(ByteSize.Format(quota))}\n");
+            }
+            if (FetchTimeout != DefaultFetchTimeout)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"fetch_timeout = {Quote(FormatDuration(FetchTimeout))}\n");
+            }
         }
         foreach (var arena in Arenas)
         {
@@ -262,8 +295,43 @@ public sealed record StoreConfig
         {
             return (int)days;
         }
-        // The line as written, so that the user finds it: TOML allows the key in several forms.
-        int line = Array.FindIndex(toml.Split('\n'), l => !l.TrimStart().StartsWith('#') && l.Contains("keep_days", StringComparison.Ordinal)) + 1;
+        throw SettingError(toml, "history", "keep_days", value, $"give a whole number of days from 1 to {MaxHistoryKeepDays} (the default is {DefaultHistoryKeepDays})");
+    }
+
+    private static (long? Quota, TimeSpan FetchTimeout) CacheOf(TomlTable table, string toml)
+    {
+        if (!table.TryGetValue("cache", out object? cacheValue))
+        {
+            return (null, DefaultFetchTimeout);
+        }
+        if (cacheValue is not TomlTable cache)
+        {
+            throw new FormatException("realize.toml: 'cache' must be a [cache] section");
+        }
+        long? quota = null;
+        if (cache.TryGetValue("quota", out object? quotaValue))
+        {
+            quota = quotaValue switch
+            {
+                string text when ByteSize.TryParse(text, out long bytes) && bytes > 0 => bytes,
+                long bytes and > 0 => bytes,
+                _ => throw SettingError(toml, "cache", "quota", quotaValue, "give a size such as \"20GiB\": a number of bytes, or with a K, M, G or T suffix (KiB, MiB, GiB, TiB: powers of 1024)"),
+            };
+        }
+        var fetchTimeout = DefaultFetchTimeout;
+        if (cache.TryGetValue("fetch_timeout", out object? timeoutValue))
+        {
+            fetchTimeout = timeoutValue is string text && TryParseDuration(text, out var duration) && duration > TimeSpan.Zero && duration <= MaxFetchTimeout
+                ? duration
+                : throw SettingError(toml, "cache", "fetch_timeout", timeoutValue, $"give a time such as \"30s\", \"500ms\" or \"2m\", more than 0 and at most 24h (the default is 30s)");
+        }
+        return (quota, fetchTimeout);
+    }
+
+    /// <summary>A setting's value refused, naming the line as written, so that the user finds it: TOML allows the key in several forms.</summary>
+    private static FormatException SettingError(string toml, string section, string key, object value, string advice)
+    {
+        int line = Array.FindIndex(toml.Split('\n'), l => !l.TrimStart().StartsWith('#') && l.Contains(key, StringComparison.Ordinal)) + 1;
         string written = value switch
         {
             string text => $"\"{text}\"",
@@ -271,8 +339,33 @@ public sealed record StoreConfig
             IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
             _ => "a table or a list",
         };
-        throw new FormatException($"realize.toml: {(line > 0 ? $"line {line}: " : "")}'history.keep_days = {written}': give a whole number of days from 1 to {MaxHistoryKeepDays} (the default is {DefaultHistoryKeepDays})");
+        return new FormatException($"realize.toml: {(line > 0 ? $"line {line}: " : "")}'{section}.{key} = {written}': {advice}");
     }
+
+    /// <summary>Parses a duration: a number with ms, s, m or h ("30s", "1.5m").</summary>
+    private static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        var match = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$");
+        if (!match.Success || !double.TryParse(match.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double number))
+        {
+            return false;
+        }
+        double milliseconds = number * match.Groups[2].Value switch { "ms" => 1, "s" => 1_000, "m" => 60_000, _ => 3_600_000 };
+        if (milliseconds > MaxFetchTimeout.TotalMilliseconds)
+        {
+            duration = TimeSpan.MaxValue;
+            return true;
+        }
+        duration = TimeSpan.FromMilliseconds(Math.Round(milliseconds));
+        return true;
+    }
+
+    /// <summary>A duration as <see cref="TryParseDuration"/> reads it back.</summary>
+    private static string FormatDuration(TimeSpan duration) =>
+        duration.Ticks % TimeSpan.TicksPerSecond == 0
+            ? $"{(long)duration.TotalSeconds}s"
+            : $"{(long)Math.Round(duration.TotalMilliseconds)}ms";
 
     private static string? OptionalAddress(TomlTable table, string key, string what)
     {
