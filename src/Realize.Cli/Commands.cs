@@ -271,7 +271,7 @@ internal static class Commands
                 .SetMinimumLevel(parsed.GetValue(options.Verbose) ? LogLevel.Debug : LogLevel.Warning));
             using var index = store.OpenIndex();
             using var progress = Progress.ForTerminal(error, "scanning");
-            var scan = new StoreScan(store, index, loggers.CreateLogger("scan"));
+            using var scan = new StoreScan(store, index, loggers.CreateLogger("scan"));
             var summary = scan.ScanAll(progress);
             progress?.Done();
             output.WriteLine(summary);

@@ -10,7 +10,7 @@ namespace Realize.Daemon;
 
 /// <summary>
 /// <c>realize up</c>: takes the store's locks, then runs a host of services, each in its own
-/// file: the history service (peers), the merged view, the control socket, the watcher
+/// file: the history service (peers), the Unreal, the merged view, the control socket, the watcher
 /// (catch-up scan, inotify, settling) and the configuration watcher. Started in that order,
 /// stopped in the reverse one: the last look at <c>real/</c> comes before the view is unmounted.
 /// </summary>
@@ -80,10 +80,12 @@ public static class Daemon
         services.AddSingleton<DaemonFailure>();
         services.AddSingleton(sp => new HistoryService(store, identity, sp.GetRequiredService<HistoryFeed>(), options.History, loggers.CreateLogger("Realize.Network")));
         services.AddSingleton<WatcherService>();
+        services.AddSingleton(sp => new UnrealService(store, sp.GetRequiredService<HistoryService>(), loggers));
         services.AddSingleton<StatusAssembler>();
 
         services.AddHostedService<SystemdReadiness>();
         services.AddHostedService<HistoryHostedService>();
+        services.AddHostedService(sp => sp.GetRequiredService<UnrealService>());
         services.AddHostedService<MergedViewService>();
         services.AddHostedService<ControlServer>();
         services.AddHostedService(sp => sp.GetRequiredService<WatcherService>());

@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(313, LogLevel.Information, "sent {State} to systemd")]
     public static partial void Notified(ILogger logger, string state);
+
+    [LoggerMessage(314, LogLevel.Debug, "merged view refreshed (instance {Instance}) after remote changes to {Paths} names; opaque marks cleared: {Cleared}")]
+    public static partial void Swapped(ILogger logger, int instance, int paths, int cleared);
 }

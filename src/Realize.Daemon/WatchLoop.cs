@@ -106,6 +106,7 @@ internal sealed class WatchLoop : IDisposable
     public void Dispose()
     {
         _watcher.Dispose();
+        _scan.Dispose();
         _index.Dispose();
     }
 
@@ -410,6 +411,7 @@ internal sealed class WatchLoop : IDisposable
         _config = config;
         if (arenasChanged)
         {
+            _scan.Dispose();
             _scan = NewScan();
             _overlayArenas = OverlayArenas(config);
         }

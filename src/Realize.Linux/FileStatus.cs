@@ -27,6 +27,12 @@ public readonly record struct FileStatus(
     uint RdevMinor,
     uint LinkCount)
 {
+    /// <summary>The owner's user ID.</summary>
+    public uint Uid { get; init; }
+
+    /// <summary>The owner's group ID.</summary>
+    public uint Gid { get; init; }
+
     /// <summary>The permission bits (the low 12 bits of the mode).</summary>
     public uint Permissions => Mode & 0xFFF;
 
@@ -42,7 +48,11 @@ public readonly record struct FileStatus(
         new FileTime(buf.stx_ctime.tv_sec, buf.stx_ctime.tv_nsec),
         buf.stx_rdev_major,
         buf.stx_rdev_minor,
-        buf.stx_nlink);
+        buf.stx_nlink)
+    {
+        Uid = buf.stx_uid,
+        Gid = buf.stx_gid,
+    };
 
     private static FileKind KindOf(uint mode) => (mode & 0xF000) switch
     {

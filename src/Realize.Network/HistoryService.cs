@@ -95,6 +95,14 @@ public sealed class HistoryService : IDisposable
     public BlobClient Blobs { get; }
 
     /// <summary>
+    /// Raised after a batch of a peer's history was applied to unreal.db, with what it changed
+    /// in the Unreal's view (on the receiving link's thread: keep it short).
+    /// </summary>
+    public event Action<IReadOnlyList<ViewChange>>? ViewChanged;
+
+    private void OnViewChanged(IReadOnlyList<ViewChange> changes) => ViewChanged?.Invoke(changes);
+
+    /// <summary>
     /// Where the BLOB server finds blobs beyond this peer's own files (the daemon's cache); null:
     /// its own files only. May be set at any time.
     /// </summary>
@@ -504,6 +512,7 @@ public sealed class HistoryService : IDisposable
                 var ours = _config.ArenasSharedWith(link.Peer.Name).ToArray();
                 using var index = send ? _store.OpenIndex() : null;
                 using var unreal = send ? null : _store.OpenUnreal();
+                unreal?.ViewChanged += OnViewChanged;
                 long history = index?.HistoryId ?? 0;
                 var positions = ours.Select(a =>
                 {

@@ -9,7 +9,7 @@ public sealed record LowerFile(BlobHash Blob, long Size, FileTime MTime);
 /// <summary>
 /// The overlay's lower layer as the scanner sees it, read without going through any mount:
 /// a <c>--lower</c> directory (<see cref="DirectoryLower"/>), the Unreal's table of the other
-/// peers' files (UnrealLower), or nothing. Paths are relative to the layer's root
+/// peers' files (<see cref="UnrealLower"/>), or nothing. Paths are relative to the layer's root
 /// and include the arena (<c>docs/a.txt</c>).
 /// </summary>
 public abstract class LowerLayer

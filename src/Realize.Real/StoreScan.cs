@@ -6,10 +6,12 @@ namespace Realize.Real;
 
 /// <summary>
 /// The scans of a whole store: its merged-view arenas from real/, its plain-directory arenas
-/// from their own directories. One per index connection; it keeps the lower layer's hash cache.
+/// from their own directories. One per index connection; it keeps the lower layer's hash cache
+/// and, for a merged view over the Unreal, a connection to unreal.db (disposed with it).
 /// </summary>
-public sealed class StoreScan
+public sealed class StoreScan : IDisposable
 {
+    private readonly UnrealDb? _unreal;
     private readonly UpperScanner _overlay;
     private readonly UpperScanner? _plain;
     private readonly HashSet<ArenaName> _plainArenas;
@@ -27,7 +29,22 @@ public sealed class StoreScan
         PlainRoots = config.Arenas.Where(a => a.PlainPath is not null).ToDictionary(a => a.Name, a => a.PlainPath!);
         _plainArenas = [.. PlainRoots.Keys];
         _arenas = [.. Arenas];
-        _overlay = new UpperScanner(store.RealDir, config.Lower is null ? LowerLayer.Empty : new DirectoryLower(config.Lower, index), index, logger);
+        LowerLayer lower;
+        if (config.Lower is { } directory)
+        {
+            lower = new DirectoryLower(directory, index);
+        }
+        else if (config.Mount is not null)
+        {
+            // The view lies over the Unreal: its lower files are the other peers', read from their table.
+            _unreal = store.OpenUnreal();
+            lower = new UnrealLower(_unreal);
+        }
+        else
+        {
+            lower = LowerLayer.Empty;
+        }
+        _overlay = new UpperScanner(store.RealDir, lower, index, logger);
         _plain = PlainRoots.Count == 0 ? null : UpperScanner.ForPlainDirectories(PlainRoots, index, logger);
     }
 
@@ -71,8 +88,13 @@ public sealed class StoreScan
     public static ArenaName[] OverlayArenasOf(StoreConfig config) => config.Arenas.Where(a => a.PlainPath is null).Select(a => a.Name).ToArray();
 
     /// <summary>Scans every arena of <paramref name="store"/> and commits the history.</summary>
-    public static ScanSummary Run(Store store, IndexDb index, ILogger logger, IProgress<long>? progress = null) =>
-        new StoreScan(store, index, logger).ScanAll(progress);
+    public static ScanSummary Run(Store store, IndexDb index, ILogger logger, IProgress<long>? progress = null)
+    {
+        using var scan = new StoreScan(store, index, logger);
+        return scan.ScanAll(progress);
+    }
+
+    public void Dispose() => _unreal?.Dispose();
 
     /// <summary>Scans every arena and commits the history.</summary>
     public ScanSummary ScanAll(IProgress<long>? progress = null) => Scan(Arenas.Select(a => new ScanScope(a)).ToArray(), progress, whole: true);

@@ -40,6 +40,9 @@ public sealed class Store
 
     public string RunDir => Path.Combine(Root, "run");
 
+    /// <summary>Where the daemon mounts the Unreal, the merged view's lower layer: <c>run/unreal</c>.</summary>
+    public string UnrealMountDir => Path.Combine(RunDir, "unreal");
+
     public string IndexPath => Path.Combine(Root, "index.db");
 
     /// <summary>The other peers' files: <c>unreal/unreal.db</c>.</summary>

@@ -232,7 +232,7 @@ public sealed partial class UnrealDb
             }
             else if (row is { IsDir: false } file)
             {
-                Delete(file.Id, file.Parent, RelPaths.Name(path));
+                Delete(file.Id, file.Parent, RelPaths.Name(path), ViewPath(arena, path));
                 _counts[file.Parent] = _counts.GetValueOrDefault(file.Parent) - 1;
             }
         }
@@ -265,7 +265,7 @@ public sealed partial class UnrealDb
                 update.Bind(1, row.Id);
                 BindFile(update, winner, conflict);
                 update.Execute();
-                _changes.Add(new ViewChange(row.Parent, RelPaths.Name(path), row.Id, ViewChangeKind.Changed));
+                _changes.Add(new ViewChange(row.Parent, RelPaths.Name(path), row.Id, ViewChangeKind.Changed, ViewPath(arena, path)));
             }
             return;
         }
@@ -303,7 +303,7 @@ public sealed partial class UnrealDb
         insert.Bind(10, path);
         insert.Bind(11, file is null ? 1 : 0);
         insert.Execute();
-        _changes.Add(new ViewChange(parent, name, id, ViewChangeKind.Added));
+        _changes.Add(new ViewChange(parent, name, id, ViewChangeKind.Added, ViewPath(arena, path)));
         return id;
     }
 
@@ -359,7 +359,7 @@ public sealed partial class UnrealDb
         else if (row is { } file)
         {
             // A file of that name gives way to the directory, which holds more.
-            Delete(file.Id, file.Parent, RelPaths.Name(path));
+            Delete(file.Id, file.Parent, RelPaths.Name(path), ViewPath(arena, path));
             id = InsertDirectory(file.Parent, arena, path);
         }
         else
@@ -372,12 +372,15 @@ public sealed partial class UnrealDb
         return id;
     }
 
-    private void Delete(long id, long parent, string name)
+    /// <summary>A path of the view, arena first, as the merged view shows it.</summary>
+    private static string ViewPath(string arena, string path) => path.Length == 0 ? arena : arena + "/" + path;
+
+    private void Delete(long id, long parent, string name, string viewPath)
     {
         var delete = PreparedRaw("DELETE FROM entries WHERE id = ?1");
         delete.Bind(1, id);
         delete.Execute();
-        _changes.Add(new ViewChange(parent, name, id, ViewChangeKind.Removed));
+        _changes.Add(new ViewChange(parent, name, id, ViewChangeKind.Removed, viewPath));
     }
 
     /// <summary>
@@ -422,7 +425,7 @@ public sealed partial class UnrealDb
         }
         _directories.Remove((arena, path));
         string name = path.Length == 0 ? arena : RelPaths.Name(path);
-        Delete(directory, parent, name);
+        Delete(directory, parent, name, ViewPath(arena, path));
         var standing = path.Length == 0 ? [] : VersionRule.Standing(VersionsOf(arena, path));
         if (VersionRule.Winner(standing) is { } winner)
         {

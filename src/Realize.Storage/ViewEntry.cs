@@ -42,4 +42,5 @@ public enum ViewChangeKind
 /// <param name="Name">The entry's name in it.</param>
 /// <param name="Id">The entry's id (the inode number).</param>
 /// <param name="Kind">What happened.</param>
-public sealed record ViewChange(long Parent, string Name, long Id, ViewChangeKind Kind);
+/// <param name="Path">The entry's path in the view, arena first (<c>docs/a.txt</c>; <c>docs</c> for an arena's directory).</param>
+public sealed record ViewChange(long Parent, string Name, long Id, ViewChangeKind Kind, string Path);

@@ -157,18 +157,18 @@ public sealed class UnrealViewTests : IDisposable
         var docs = db.FindPath(s_docs, "")!;
         var a = db.FindPath(s_docs, "a")!;
         var b = db.FindPath(s_docs, "a/b.txt")!;
-        Assert.Equal([new(ViewEntry.RootId, "docs", docs.Id, ViewChangeKind.Added), new(docs.Id, "a", a.Id, ViewChangeKind.Added), new ViewChange(a.Id, "b.txt", b.Id, ViewChangeKind.Added)],
+        Assert.Equal([new(ViewEntry.RootId, "docs", docs.Id, ViewChangeKind.Added, "docs"), new(docs.Id, "a", a.Id, ViewChangeKind.Added, "docs/a"), new ViewChange(a.Id, "b.txt", b.Id, ViewChangeKind.Added, "docs/a/b.txt")],
             seen[0].OrderBy(c => c.Id));
 
         db.Apply(s_nas, s_docs, 1, [Updated(2, "a/b.txt", "two", "one")]);
-        Assert.Equal([new ViewChange(a.Id, "b.txt", b.Id, ViewChangeKind.Changed)], seen[1]);
+        Assert.Equal([new ViewChange(a.Id, "b.txt", b.Id, ViewChangeKind.Changed, "docs/a/b.txt")], seen[1]);
 
         // A replay changes nothing, and says nothing.
         db.Apply(s_nas, s_docs, 1, [Updated(2, "a/b.txt", "two", "one")]);
         Assert.Equal(2, seen.Count);
 
         db.Apply(s_nas, s_docs, 1, [Removed(3, "a/b.txt", "two")]);
-        Assert.Equal([new(ViewEntry.RootId, "docs", docs.Id, ViewChangeKind.Removed), new(docs.Id, "a", a.Id, ViewChangeKind.Removed), new ViewChange(a.Id, "b.txt", b.Id, ViewChangeKind.Removed)],
+        Assert.Equal([new(ViewEntry.RootId, "docs", docs.Id, ViewChangeKind.Removed, "docs"), new(docs.Id, "a", a.Id, ViewChangeKind.Removed, "docs/a"), new ViewChange(a.Id, "b.txt", b.Id, ViewChangeKind.Removed, "docs/a/b.txt")],
             seen[2].OrderBy(c => c.Id));
     }
 

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace Realize.Unreal;
+
+internal static partial class Log
+{
+    [LoggerMessage(450, LogLevel.Warning, "block {Index} of blob {Blob} from {Peer} does not match its hash ({Reason}): asking another peer")]
+    public static partial void CorruptBlock(ILogger logger, string blob, int index, string peer, string reason);
+
+    [LoggerMessage(451, LogLevel.Information, "block {Index} of blob {Blob} not fetched from {Peer}: {Reason}")]
+    public static partial void FetchFailed(ILogger logger, string blob, int index, string peer, string reason);
+
+    [LoggerMessage(452, LogLevel.Warning, "a read of blob {Blob} at {Offset} failed: {Reason}")]
+    public static partial void ReadFailed(ILogger logger, string blob, long offset, string reason);
+}
