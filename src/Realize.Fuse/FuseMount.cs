@@ -92,7 +92,7 @@ public sealed class FuseMount : IDisposable
     internal static string MountData(FuseMountOptions options)
     {
         var data = new StringBuilder();
-        data.Append(CultureInfo.InvariantCulture, $"rootmode=40000,user_id={options.UserId ?? Geteuid()},group_id={options.GroupId ?? Getegid()}");
+        data.Append(CultureInfo.InvariantCulture, $"rootmode=40000,user_id={options.UserId ?? FuseDevice.EffectiveUserId},group_id={options.GroupId ?? FuseDevice.EffectiveGroupId}");
         if (options.AllowOther)
         {
             data.Append(",allow_other");
@@ -129,8 +129,4 @@ public sealed class FuseMount : IDisposable
             Device.Dispose();
         }
     }
-
-    private static uint Geteuid() => uint.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
-
-    private static uint Getegid() => uint.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("Gid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
 }

@@ -39,6 +39,12 @@ public sealed class FuseDevice : IDisposable
     /// <summary>The descriptor as a handle.</summary>
     public SafeHandle Handle => _fd;
 
+    /// <summary>The effective uid of this process: the default owner (user_id) of a FUSE connection.</summary>
+    public static uint EffectiveUserId => Interop.geteuid();
+
+    /// <summary>The effective gid of this process (group_id).</summary>
+    public static uint EffectiveGroupId => Interop.getegid();
+
     /// <summary>Opens <c>/dev/fuse</c> (needs the FUSE module and, to mount it, CAP_SYS_ADMIN).</summary>
     public static FuseDevice Open()
     {
