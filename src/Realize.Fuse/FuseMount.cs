@@ -88,6 +88,19 @@ public sealed class FuseMount : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Sets the kernel's readahead for this mount, which caps the size of buffered READs (INIT
+    /// can only lower the kernel's 128 KiB offer). Call it once the session answered INIT
+    /// (<see cref="FuseSession.Initialized"/>): the stat it needs waits for the server, and INIT
+    /// would set the old value again.
+    /// </summary>
+    public void SetReadahead(int bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        string path = $"/sys/class/bdi/{FuseDevice.BdiName(Target)}/read_ahead_kb";
+        File.WriteAllText(path, (bytes / 1024).ToString(CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The mount(2) data string after <c>fd=</c>.</summary>
     internal static string MountData(FuseMountOptions options)
     {

@@ -215,6 +215,23 @@ public sealed class FuseDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// The backing device info (bdi) name of the file system at <paramref name="path"/>,
+    /// <c>major:minor</c> of its st_dev, as in <c>/sys/class/bdi</c>.
+    /// </summary>
+    public static unsafe string BdiName(string path)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            if (Interop.statx(Interop.AT_FDCWD, p, Interop.AT_SYMLINK_NOFOLLOW, Interop.STATX_BASIC_STATS, out var buf) != 0)
+            {
+                throw LinuxException.FromLastError("statx", path);
+            }
+            return string.Create(CultureInfo.InvariantCulture, $"{buf.stx_dev_major}:{buf.stx_dev_minor}");
+        }
+    }
+
     public void Dispose()
     {
         WakeAll();
