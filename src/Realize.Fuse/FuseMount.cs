@@ -88,11 +88,24 @@ public sealed class FuseMount : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Sets the kernel's readahead for this mount, which caps the size of buffered READs (INIT
+    /// can only lower the kernel's 128 KiB offer). Call it once the session answered INIT
+    /// (<see cref="FuseSession.Initialized"/>): the stat it needs waits for the server, and INIT
+    /// would set the old value again.
+    /// </summary>
+    public void SetReadahead(int bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        string path = $"/sys/class/bdi/{FuseDevice.BdiName(Target)}/read_ahead_kb";
+        File.WriteAllText(path, (bytes / 1024).ToString(CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The mount(2) data string after <c>fd=</c>.</summary>
     internal static string MountData(FuseMountOptions options)
     {
         var data = new StringBuilder();
-        data.Append(CultureInfo.InvariantCulture, $"rootmode=40000,user_id={options.UserId ?? Geteuid()},group_id={options.GroupId ?? Getegid()}");
+        data.Append(CultureInfo.InvariantCulture, $"rootmode=40000,user_id={options.UserId ?? FuseDevice.EffectiveUserId},group_id={options.GroupId ?? FuseDevice.EffectiveGroupId}");
         if (options.AllowOther)
         {
             data.Append(",allow_other");
@@ -129,8 +142,4 @@ public sealed class FuseMount : IDisposable
             Device.Dispose();
         }
     }
-
-    private static uint Geteuid() => uint.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
-
-    private static uint Getegid() => uint.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("Gid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
 }

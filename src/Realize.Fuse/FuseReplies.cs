@@ -3,7 +3,9 @@ namespace Realize.Fuse;
 /// <summary>
 /// The answer to a LOOKUP (and each READDIRPLUS entry): a node and how long the kernel may
 /// trust the name (<see cref="EntryTimeout"/>) and the attributes (<see cref="AttrTimeout"/>).
-/// Each entry the kernel receives counts one lookup of the node, given back by FORGET.
+/// Each entry the kernel receives counts one lookup of the node, given back by FORGET. A LOOKUP
+/// answered with node id 0 is a negative entry: the kernel remembers for EntryTimeout that the
+/// name does not exist (until <see cref="FuseSession.InvalidateEntry(ulong, string)"/>).
 /// </summary>
 public readonly record struct FuseEntry(ulong NodeId, FuseAttr Attr, TimeSpan EntryTimeout, TimeSpan AttrTimeout)
 {

@@ -32,6 +32,9 @@ public sealed partial class FuseSession
     // Set when RunAsync is asked to stop; readers check it between requests.
     private volatile bool _stopping;
 
+    // 1 once RunAsync started: a session serves its device once.
+    private int _running;
+
     // Handlers not finished plus one while readers run; RunAsync completes when it drops to 0.
     private int _pending;
     private TaskCompletionSource? _drained;
@@ -76,6 +79,10 @@ public sealed partial class FuseSession
     public Task RunAsync(CancellationToken cancellationToken)
     {
         var device = _device ?? throw new InvalidOperationException("this session has no device; use ProcessAsync");
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+        {
+            throw new InvalidOperationException("RunAsync was already called on this session");
+        }
         _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending = 1;
         var registration = cancellationToken.Register(() =>
@@ -218,7 +225,16 @@ public sealed partial class FuseSession
             sink(message);
             return;
         }
-        int failed = _device!.Write(message);
+        int failed;
+        try
+        {
+            failed = _device!.Write(message);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The mount was disposed while this handler ran: nobody is waiting for the reply.
+            failed = Errno.ENODEV;
+        }
         // ENOENT: the request was interrupted and is gone; ENODEV: the connection is.
         if (failed is not 0 and not Errno.ENOENT and not Errno.ENODEV)
         {

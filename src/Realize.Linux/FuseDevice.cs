@@ -39,6 +39,12 @@ public sealed class FuseDevice : IDisposable
     /// <summary>The descriptor as a handle.</summary>
     public SafeHandle Handle => _fd;
 
+    /// <summary>The effective uid of this process: the default owner (user_id) of a FUSE connection.</summary>
+    public static uint EffectiveUserId => Interop.geteuid();
+
+    /// <summary>The effective gid of this process (group_id).</summary>
+    public static uint EffectiveGroupId => Interop.getegid();
+
     /// <summary>Opens <c>/dev/fuse</c> (needs the FUSE module and, to mount it, CAP_SYS_ADMIN).</summary>
     public static FuseDevice Open()
     {
@@ -206,6 +212,23 @@ public sealed class FuseDevice : IDisposable
         {
             return Interop.statx(Interop.AT_FDCWD, p, Interop.AT_SYMLINK_NOFOLLOW, Interop.STATX_BASIC_STATS, out _) != 0
                 && Marshal.GetLastPInvokeError() == Interop.ENOTCONN;
+        }
+    }
+
+    /// <summary>
+    /// The backing device info (bdi) name of the file system at <paramref name="path"/>,
+    /// <c>major:minor</c> of its st_dev, as in <c>/sys/class/bdi</c>.
+    /// </summary>
+    public static unsafe string BdiName(string path)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            if (Interop.statx(Interop.AT_FDCWD, p, Interop.AT_SYMLINK_NOFOLLOW, Interop.STATX_BASIC_STATS, out var buf) != 0)
+            {
+                throw LinuxException.FromLastError("statx", path);
+            }
+            return string.Create(CultureInfo.InvariantCulture, $"{buf.stx_dev_major}:{buf.stx_dev_minor}");
         }
     }
 

@@ -61,8 +61,25 @@ public sealed class MountTests
         byte[] read = File.ReadAllBytes(mounted.Combine("big"));
 
         Assert.Equal(SHA256.HashData(content), SHA256.HashData(read));
-        // 1 MiB requests, so far fewer READs than 4 KiB pages (readahead may split some).
+        // Readahead-sized requests (128 KiB by default), far fewer READs than 4 KiB pages.
         Assert.InRange(fileSystem.Reads, 1, content.Length / (64 * 1024));
+    }
+
+    [Fact]
+    public async Task SetReadahead_MakesBufferedReadsOneMebibyte()
+    {
+        var fileSystem = new MemoryFileSystem();
+        byte[] content = RandomNumberGenerator.GetBytes(64 * 1024 * 1024);
+        fileSystem.AddFile(1, "big", content);
+        using var mounted = MountedFuse.Start(fileSystem, ReadOnly);
+        await mounted.Session.Initialized.WaitAsync(TimeSpan.FromSeconds(20));
+
+        mounted.Mount.SetReadahead(1024 * 1024);
+        byte[] read = File.ReadAllBytes(mounted.Combine("big"));
+
+        Assert.Equal(SHA256.HashData(content), SHA256.HashData(read));
+        // With the 128 KiB default this file takes 512 READs; the window grows to 1 MiB.
+        Assert.InRange(fileSystem.Reads, 1, 128);
     }
 
     [Fact]

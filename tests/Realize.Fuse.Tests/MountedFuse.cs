@@ -20,6 +20,8 @@ internal sealed class MountedFuse : IDisposable
 
     public FuseSession Session { get; }
 
+    public FuseMount Mount => _mount;
+
     public string Path => _mount.Target;
 
     /// <summary>The temporary directory holding the mount point, for other files of the test.</summary>

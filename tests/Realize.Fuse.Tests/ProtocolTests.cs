@@ -252,6 +252,26 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public void ReadDir_ListsNamesWithTypes_FromTheCookie()
+    {
+        var fileSystem = new MemoryFileSystem();
+        ulong dir = fileSystem.AddDirectory(1, "b-dir");
+        ulong file = fileSystem.AddFile(1, "a-file", []);
+        fileSystem.AddFile(1, "c-file", []);
+        var session = new ByteSession(fileSystem);
+
+        var all = session.One(Requests.Make(FuseOpcode.FUSE_READDIR, 1, Requests.NextUnique(), new fuse_read_in { size = 4096 }));
+        var rest = session.One(Requests.Make(FuseOpcode.FUSE_READDIR, 1, Requests.NextUnique(), new fuse_read_in { offset = 2, size = 4096 }));
+
+        var entries = ParseDirents(all.Payload);
+        Assert.Equal(["a-file", "b-dir", "c-file"], entries.Select(e => e.Name));
+        Assert.Equal([file, dir], entries.Take(2).Select(e => e.Dirent.ino));
+        Assert.Equal([FuseFileTypes.DirentType(FuseFileTypes.S_IFREG), FuseFileTypes.DirentType(FuseFileTypes.S_IFDIR)], entries.Take(2).Select(e => e.Dirent.type));
+        Assert.Equal([1UL, 2UL, 3UL], entries.Select(e => e.Dirent.off));
+        Assert.Equal(["c-file"], ParseDirents(rest.Payload).Select(e => e.Name));
+    }
+
+    [Fact]
     public void GetXattr_AnswersSizeProbeValueErangeAndEnodata()
     {
         var session = new ByteSession(new MemoryFileSystem());
@@ -368,6 +388,21 @@ public sealed class ProtocolTests
             string name = Encoding.UTF8.GetString(payload, position + entrySize + direntSize, (int)dirent.namelen);
             result.Add((entry, dirent, name));
             position += (entrySize + direntSize + (int)dirent.namelen + 7) & ~7;
+        }
+        Assert.Equal(payload.Length, position);
+        return result;
+    }
+
+    private static List<(fuse_dirent Dirent, string Name)> ParseDirents(byte[] payload)
+    {
+        int position = 0;
+        int direntSize = Unsafe.SizeOf<fuse_dirent>();
+        var result = new List<(fuse_dirent Dirent, string Name)>();
+        while (position < payload.Length)
+        {
+            var dirent = MemoryMarshal.Read<fuse_dirent>(payload.AsSpan(position));
+            result.Add((dirent, Encoding.UTF8.GetString(payload, position + direntSize, (int)dirent.namelen)));
+            position += (direntSize + (int)dirent.namelen + 7) & ~7;
         }
         Assert.Equal(payload.Length, position);
         return result;

@@ -28,6 +28,12 @@ internal static partial class Interop
         public ulong padding;
     }
 
+    [LibraryImport(Libc, EntryPoint = "geteuid")]
+    internal static partial uint geteuid();
+
+    [LibraryImport(Libc, EntryPoint = "getegid")]
+    internal static partial uint getegid();
+
     [LibraryImport(Libc, EntryPoint = "ioctl", SetLastError = true)]
     internal static unsafe partial int ioctl(SafeHandle fd, nuint request, void* argument);
 
