@@ -45,6 +45,8 @@ public sealed class UnrealMount : IAsyncDisposable
         {
             // The kernel sends INIT as it mounts.
             await session.Initialized.WaitAsync(s_initTimeout);
+            // Without it the kernel's readahead (128 KiB) caps every READ, whatever max_pages says.
+            mount.SetReadahead(1 << 20);
         }
         catch
         {
