@@ -26,6 +26,7 @@ internal static class Commands
         yield return Status(options, output);
         yield return History(options, output);
         yield return Files(options, output);
+        yield return CacheCommand.Create(options, output);
         yield return Hash(output);
         yield return Demo.Command(output, error);
     }

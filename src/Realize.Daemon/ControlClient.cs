@@ -9,8 +9,8 @@ namespace Realize.Daemon;
 /// <summary>A request to the daemon on its control socket: one JSON line in, one JSON line out.</summary>
 public sealed record ControlRequest(string Command);
 
-/// <summary>The daemon's answer: a status, a scan summary, or an error.</summary>
-public sealed record ControlResponse(DaemonStatus? Status = null, string? Summary = null, string? Error = null);
+/// <summary>The daemon's answer: a status, a scan summary, the blob cache, or an error.</summary>
+public sealed record ControlResponse(DaemonStatus? Status = null, string? Summary = null, string? Error = null, CacheStatus? Cache = null);
 
 /// <summary>The client side of the control socket, used by the CLI.</summary>
 public static class ControlClient

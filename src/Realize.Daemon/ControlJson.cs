@@ -7,6 +7,7 @@ namespace Realize.Daemon;
 [JsonSerializable(typeof(ControlRequest))]
 [JsonSerializable(typeof(ControlResponse))]
 [JsonSerializable(typeof(DaemonStatus))]
+[JsonSerializable(typeof(CacheStatus))]
 public sealed partial class ControlJson : JsonSerializerContext
 {
 }

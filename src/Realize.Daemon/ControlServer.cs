@@ -7,10 +7,10 @@ using Realize.Storage;
 namespace Realize.Daemon;
 
 /// <summary>
-/// The control socket in <c>run/</c> (owner-only): answers the CLI's <c>status</c> and
-/// <c>scan</c>, one JSON line in and one out (<see cref="ControlClient"/> is the other side).
+/// The control socket in <c>run/</c> (owner-only): answers the CLI's <c>status</c>, <c>scan</c>
+/// and <c>cache</c>, one JSON line in and one out (<see cref="ControlClient"/> is the other side).
 /// </summary>
-internal sealed class ControlServer(Store store, StatusAssembler status, WatcherService watcher) : IHostedService, IDisposable
+internal sealed class ControlServer(Store store, StatusAssembler status, WatcherService watcher, UnrealService unreal) : IHostedService, IDisposable
 {
     // Set by StartAsync; the accept loop ends when it is closed.
     private Socket? _listener;
@@ -81,6 +81,7 @@ internal sealed class ControlServer(Store store, StatusAssembler status, Watcher
                 {
                     "status" => new ControlResponse(Status: status.Current()),
                     "scan" => new ControlResponse(Summary: await watcher.RequestScanAsync(stop)),
+                    "cache" => new ControlResponse(Cache: unreal.CacheStatus() ?? CacheStatus.Stored(store)),
                     _ => new ControlResponse(Error: $"unknown request '{request?.Command}'"),
                 };
             }

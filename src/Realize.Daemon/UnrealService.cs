@@ -52,6 +52,23 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
         history.ViewChanged += OnViewChanged;
     }
 
+    /// <summary>The cache as <c>realize cache</c> shows it; null when the Unreal is not used.</summary>
+    public CacheStatus? CacheStatus()
+    {
+        if (Cache is not { } cache || Downloads is not { } downloads)
+        {
+            return null;
+        }
+        var stats = cache.Stats();
+        return new CacheStatus(stats.BytesUsed, stats.Quota, stats.Complete, stats.Partial, stats.Held, stats.Hits, stats.Misses,
+            [.. downloads.InProgress().Select(d => new FetchStatus(d.Blob.Hex, d.Size, d.BlocksPresent, d.Blocks))], Running: true)
+        {
+            BlocksFetched = downloads.BlocksFetched,
+            FetchFailures = downloads.Failures,
+            Evicted = stats.Evicted,
+        };
+    }
+
     /// <summary>10% of the filesystem the cache is on, as Dropbox and OneDrive leave room by default.</summary>
     public static long DefaultQuota(Store store) => new DriveInfo(store.UnrealDir).TotalSize / 10;
 
