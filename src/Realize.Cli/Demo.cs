@@ -13,7 +13,7 @@ namespace Realize.Cli;
 /// sample lower directory; a few changes through the view and the history a scan makes of
 /// them; then the daemon, recording changes live, also in a plain-directory arena; then a
 /// household of two peers on this machine, one listening and one blind, whose changes
-/// reach each other.
+/// reach each other; last, a peer whose merged view lies over the Unreal (<see cref="DemoUnreal"/>).
 /// </summary>
 internal static class Demo
 {
@@ -87,6 +87,7 @@ internal static class Demo
         }
         Live(output, store, top);
         Household(output, store, top);
+        DemoUnreal.Run(output, top);
         if (keep)
         {
             MergedView.Mount(store);
@@ -266,7 +267,7 @@ internal static class Demo
         }
     }
 
-    private static void Until(Task daemon, Func<bool> condition, string what)
+    internal static void Until(Task daemon, Func<bool> condition, string what)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
