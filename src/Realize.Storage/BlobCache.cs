@@ -54,7 +54,9 @@ public sealed class BlobCache : IDisposable
     {
         string directory = Path.Combine(store.UnrealDir, "blobs");
         Directory.CreateDirectory(directory);
-        var cache = new BlobCache(directory, store.OpenUnreal(), quota);
+        var db = store.OpenUnreal();
+        db.RelaxDurability();
+        var cache = new BlobCache(directory, db, quota);
         cache.Load();
         return cache;
     }
@@ -70,13 +72,22 @@ public sealed class BlobCache : IDisposable
                 entry.Present[index] = true;
             }
             entry.Count = entry.Present.Count(p => p);
-            entry.Complete = row.Complete && entry.Count == entry.Present.Length;
+            entry.Complete = entry.Count == entry.Present.Length;
             // A file gone or of another length than its blob is not trusted.
             if (!File.Exists(path) || new FileInfo(path).Length != row.Size)
             {
                 _db.DeleteCachedBlob(row.Blob);
                 File.Delete(path);
                 continue;
+            }
+            if (entry.Complete && !row.Complete)
+            {
+                // Every block was written but the mark was lost (a crash before it): sync, then mark.
+                using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite))
+                {
+                    RandomAccess.FlushToDisk(handle);
+                }
+                _db.SaveCachedBlob(row.Blob, row.Size, row.BlockList, complete: true, row.LastUseNs);
             }
             _entries[row.Blob] = entry;
             _bytes += entry.Bytes();

@@ -205,6 +205,8 @@ public abstract class SqliteDb : IDisposable
             Check(SQLitePCL.raw.sqlite3_bind_blob(_statement, index, bytes));
         }
 
+        public void BindBytes(int index, ReadOnlySpan<byte> value) => Check(SQLitePCL.raw.sqlite3_bind_blob(_statement, index, value));
+
         public void BindNull(int index) => Check(SQLitePCL.raw.sqlite3_bind_null(_statement, index));
 
         /// <summary>Steps to the next row: false once there is none (then the statement is reset, ready to bind again).</summary>

@@ -38,6 +38,9 @@ public sealed class Store
 
     public string UnrealDir => Path.Combine(Root, "unreal");
 
+    /// <summary>The blob cache: <c>unreal/blobs/</c>, one file per blob named by its hash.</summary>
+    public string BlobsDir => Path.Combine(UnrealDir, "blobs");
+
     public string RunDir => Path.Combine(Root, "run");
 
     /// <summary>Where the daemon mounts the Unreal, the merged view's lower layer: <c>run/unreal</c>.</summary>

@@ -12,6 +12,13 @@ public sealed partial class UnrealDb
 {
     private static readonly string[] s_deleteCachedBlob = ["DELETE FROM cached_blocks WHERE blob = $blob", "DELETE FROM cached_blobs WHERE blob = $blob"];
 
+    /// <summary>
+    /// Commits on this connection are no longer synced one by one (WAL stays consistent): for the
+    /// cache's rows, written at every block. A blob is marked complete only after its file was
+    /// synced, and a complete row lost to a power cut is found again at open.
+    /// </summary>
+    public void RelaxDurability() => Guarded(() => Execute("PRAGMA synchronous=NORMAL"));
+
     /// <summary>Every cached blob with the blocks it has.</summary>
     public List<CachedBlobRow> ReadCachedBlobs() => Guarded(() =>
     {

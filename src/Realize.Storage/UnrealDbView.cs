@@ -203,6 +203,37 @@ public sealed partial class UnrealDb
         return row;
     }
 
+    /// <summary>The versions of a path and its entry, in one statement: the hottest read of a batch.</summary>
+    private (List<PathVersion> Versions, Row? Entry) ReadPath(string arena, string path)
+    {
+        var select = PreparedRaw("""
+            SELECT 0, peer, blob, size, mtime_ns, old_blob, 0, 0 FROM files WHERE arena = ?1 AND path = ?2
+            UNION ALL
+            SELECT 1, id, blob, size, mtime_ns, peer, parent, is_dir | (conflict << 1) FROM entries WHERE arena = ?1 AND path = ?2
+            """);
+        select.Bind(1, arena);
+        select.Bind(2, path);
+        var versions = new List<PathVersion>(1);
+        Row? entry = null;
+        while (select.Read())
+        {
+            if (select.Value(0) == 0)
+            {
+                versions.Add(new PathVersion(select.Value(1), default, select.Blob(2, DatabaseName), select.NullableValue(3) ?? 0, select.NullableValue(4) ?? long.MinValue, select.Blob(5, DatabaseName)));
+            }
+            else
+            {
+                long flags = select.Value(7);
+                entry = new Row(select.Value(1), select.Value(6), (flags & 1) != 0, select.NullableValue(5), select.Blob(2, DatabaseName), select.NullableValue(3), select.NullableValue(4), (flags & 2) != 0);
+            }
+        }
+        for (int i = 0; i < versions.Count; i++)
+        {
+            versions[i] = versions[i] with { PeerId = PeerOf(versions[i].Peer) };
+        }
+        return (versions, entry);
+    }
+
     /// <summary>
     /// Brings the view of <paramref name="paths"/> of <paramref name="arena"/> in line with the
     /// files table. Paths that show a file are done first and removals after, so that a
@@ -215,11 +246,10 @@ public sealed partial class UnrealDb
     {
         foreach (string path in paths)
         {
-            var versions = VersionsOf(arena, path);
+            var (versions, row) = ReadPath(arena, path);
             var standing = VersionRule.Standing(versions);
             var winner = VersionRule.Winner(standing);
             bool conflict = VersionRule.IsConflict(standing);
-            var row = RowAt(arena, path);
             // Versions of a path only grow in number while batches apply, and a shown file
             // carries its flag: either way, a path known not to be in conflict needs no delete.
             if (conflict || !((versions.Count == 1 && !rowsRemoved) || row is { IsDir: false, Conflict: false }))
