@@ -35,7 +35,8 @@ public sealed record PeerCursor(long Acked, DateTimeOffset AckedAt);
 /// <summary>A file whose content is a blob, as its row has it: where a peer asking for the blob is served from.</summary>
 /// <param name="Path">The path relative to the arena: under <c>real/ARENA/</c>, or under a plain arena's directory.</param>
 /// <param name="Inode">The inode the file had when indexed; null when not recorded.</param>
-public sealed record BlobFile(ArenaName Arena, string Path, long Size, FileTime MTime, ulong? Inode);
+/// <param name="CTime">Its status change time when indexed; null when not recorded.</param>
+public sealed record BlobFile(ArenaName Arena, string Path, long Size, FileTime MTime, ulong? Inode, FileTime? CTime = null);
 
 /// <summary>The hash of a lower file as it was when hashed.</summary>
 public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash Blob);
@@ -192,7 +193,7 @@ public sealed class IndexDb : SqliteDb
             return files;
         }
         // By blob alone, the arenas filtered here: a blob has few rows, and one statement serves any set of arenas.
-        var (command, p) = Prepared("SELECT arena, path, size, mtime_ns, inode FROM files WHERE blob = $blob AND source = 1", "$blob");
+        var (command, p) = Prepared("SELECT arena, path, size, mtime_ns, inode, ctime_ns FROM files WHERE blob = $blob AND source = 1", "$blob");
         p[0].Value = BlobValue(blob);
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -201,7 +202,7 @@ public sealed class IndexDb : SqliteDb
             if (arenas.Contains(arena))
             {
                 files.Add(new BlobFile(arena, reader.GetString(1), reader.GetInt64(2), FileTime.FromTotalNanoseconds(reader.GetInt64(3)),
-                    reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4)));
+                    reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4), reader.IsDBNull(5) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(5))));
             }
         }
         return files;

@@ -392,7 +392,8 @@ public sealed class IndexDbTests : IDisposable
 
         var found = db.FindByBlob(blob, [s_docs]);
 
-        Assert.Equal([new BlobFile(s_docs, "a", 4, FileTime.FromTotalNanoseconds(100), 7), new BlobFile(s_docs, "b/c", 4, FileTime.FromTotalNanoseconds(100), null)],
+        Assert.Equal([new BlobFile(s_docs, "a", 4, FileTime.FromTotalNanoseconds(100), 7, FileTime.FromTotalNanoseconds(200)),
+            new BlobFile(s_docs, "b/c", 4, FileTime.FromTotalNanoseconds(100), null, FileTime.FromTotalNanoseconds(200))],
             found.OrderBy(f => f.Path, StringComparer.Ordinal));
         Assert.Equal(["docs/a", "docs/b/c", "photos/p"], db.FindByBlob(blob, [s_docs, s_photos]).Select(f => $"{f.Arena}/{f.Path}").Order(StringComparer.Ordinal));
         Assert.Empty(db.FindByBlob(blob, []));
