@@ -178,6 +178,23 @@ public sealed class BlobTests : IDisposable
     }
 
     [Fact]
+    public async Task APeerRemovedFromTheConfiguration_IsNoLongerAsked()
+    {
+        await using var household = BlobHousehold.Start(_dir);
+        byte[] content = BlobHousehold.Content(40, seed: 12);
+        var blob = household.AddFile(BlobHousehold.Docs, "before.txt", content);
+        using (var block = await household.Client.GetBlockAsync(household.Holder.Id, blob, 0, content.Length, null, CancellationToken.None))
+        {
+            Assert.Equal(content, block.Memory.ToArray());
+        }
+
+        household.Asker.Service.Reconfigure(household.Asker.Store.Config with { Peers = [] });
+
+        var refused = await Assert.ThrowsAsync<BlobUnavailableException>(() => household.Client.GetBlockAsync(household.Holder.Id, blob, 0, content.Length, null, CancellationToken.None));
+        Assert.Contains("not a peer", refused.Message);
+    }
+
+    [Fact]
     public async Task ABlindPeer_IsNeverAskedForBlobs()
     {
         await using var household = BlobHousehold.Start(_dir);
