@@ -40,8 +40,15 @@ internal sealed class BlobServer
         _logger = logger;
     }
 
+    // Set by the daemon from any thread, read by each request.
+    private volatile IBlobSource? _source;
+
     /// <summary>Where blobs other than this peer's own files come from (the cache); null: own files only.</summary>
-    public IBlobSource? Source { get; set; }
+    public IBlobSource? Source
+    {
+        get => _source;
+        set => _source = value;
+    }
 
     /// <summary>An answer waiting to be written: a block in its buffer, frame header included, or a message.</summary>
     private readonly record struct Answer(byte[]? Buffer, int Start, int Length, Message? Message);

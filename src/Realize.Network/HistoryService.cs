@@ -180,8 +180,14 @@ public sealed class HistoryService : IDisposable
                 running = [.. running, .. _serving];
             }
             // The connections end with the same stop; none may outlive the identity they use.
-            await Task.WhenAll(running);
-            await Blobs.DisposeAsync();
+            try
+            {
+                await Task.WhenAll(running);
+            }
+            finally
+            {
+                await Blobs.DisposeAsync();
+            }
         }
     }
 
