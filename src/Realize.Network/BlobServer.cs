@@ -174,7 +174,7 @@ internal sealed class BlobServer
             {
                 return Refuse(request.Request, request.Blob, refusal!);
             }
-            byte[]? hashes = server._lists.Find(request.Blob) ?? reader.BlockHashes;
+            byte[]? hashes = server._lists.Find(request.Blob) ?? reader.BlockHashes ?? _index!.FindBlockList(request.Blob);
             if (hashes is null)
             {
                 try
@@ -192,6 +192,11 @@ internal sealed class BlobServer
                     return Refuse(request.Request, request.Blob, "its file changed since it was indexed (it no longer hashes to the blob)");
                 }
                 server._lists.Add(request.Blob, hashes);
+                if (hashes.Length > SHA256.HashSizeInBytes)
+                {
+                    // Kept across restarts: a large file is hashed once. One block's list costs a read of one block.
+                    _index!.SaveBlockList(request.Blob, hashes);
+                }
             }
             return new Answer(null, 0, 0, new BlockList(request.Request, reader.Size, hashes));
         }

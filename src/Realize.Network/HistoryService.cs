@@ -580,6 +580,7 @@ public sealed class HistoryService : IDisposable
             {
                 using var index = _store.OpenIndex();
                 _trimmer.Trim(index, _config);
+                index.TrimBlockLists();
             }
             catch (Exception e) when (e is StorageException or IOException)
             {

@@ -208,6 +208,36 @@ public sealed class IndexDb : SqliteDb
         return files;
     });
 
+    /// <summary>The block list kept for <paramref name="blob"/> (the SHA-256 of each block, concatenated), or null.</summary>
+    public byte[]? FindBlockList(BlobHash blob) => Guarded(() =>
+    {
+        var (command, p) = Prepared("SELECT hashes FROM block_lists WHERE blob = $blob", "$blob");
+        p[0].Value = BlobValue(blob);
+        return command.ExecuteScalar() as byte[];
+    });
+
+    /// <summary>Keeps the block list of <paramref name="blob"/>, which the caller checked hashes to it; a list kept already stays.</summary>
+    public void SaveBlockList(BlobHash blob, byte[] hashes) => Guarded(() =>
+    {
+        InTransaction(() =>
+        {
+            var (command, p) = Prepared("INSERT INTO block_lists (blob, hashes) VALUES ($blob, $hashes) ON CONFLICT (blob) DO NOTHING", "$blob", "$hashes");
+            p[0].Value = BlobValue(blob);
+            p[1].Value = hashes;
+            return command.ExecuteNonQuery();
+        });
+    });
+
+    /// <summary>Deletes the block lists of blobs no row of <c>files</c> has any more; returns how many.</summary>
+    public int TrimBlockLists() => Guarded(() =>
+    {
+        return InTransaction(() =>
+        {
+            var (command, _) = Prepared("DELETE FROM block_lists WHERE NOT EXISTS (SELECT 1 FROM files WHERE files.blob = block_lists.blob)");
+            return command.ExecuteNonQuery();
+        });
+    });
+
     /// <summary>The (arena, path) of every row for a file of real/ with this inode: the names of a hard-linked file.</summary>
     public List<(ArenaName Arena, string Path)> FindLinks(ulong inode) => Guarded(() =>
     {

@@ -37,6 +37,9 @@ public sealed class BlobTests : IDisposable
         Assert.Equal(3, list.BlockHashes.Count);
         Assert.Equal(SHA256.HashData(content.AsSpan(2 * Block)), list.BlockHashes[2]);
         Assert.Equal(content, await FetchAllAsync(household.Client, household.Holder.Id, list));
+        // Kept in the holder's index.db: the file is hashed once, whatever restarts.
+        using var index = household.Holder.Store.OpenIndex();
+        Assert.Equal(list.BlockHashes.SelectMany(h => h).ToArray(), index.FindBlockList(blob));
     }
 
     [Fact]
