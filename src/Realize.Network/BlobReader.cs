@@ -80,7 +80,8 @@ public interface IBlobSource
     /// <summary>
     /// Opens <paramref name="blob"/> when this source holds it as the content of a file of an arena
     /// in <paramref name="sharedWithAsker"/>; null otherwise (the request is refused). Called from
-    /// any thread, concurrently.
+    /// any thread, concurrently. The server disposes the reader once its connection is done with it
+    /// (it keeps the last few blobs each connection read open), so a hold taken here lasts as long.
     /// </summary>
     BlobReader? Open(BlobHash blob, IReadOnlyCollection<ArenaName> sharedWithAsker);
 }

@@ -40,8 +40,15 @@ internal sealed class BlobServer
         _logger = logger;
     }
 
+    // Set by the daemon from any thread, read by each request.
+    private volatile IBlobSource? _source;
+
     /// <summary>Where blobs other than this peer's own files come from (the cache); null: own files only.</summary>
-    public IBlobSource? Source { get; set; }
+    public IBlobSource? Source
+    {
+        get => _source;
+        set => _source = value;
+    }
 
     /// <summary>An answer waiting to be written: a block in its buffer, frame header included, or a message.</summary>
     private readonly record struct Answer(byte[]? Buffer, int Start, int Length, Message? Message);
@@ -167,7 +174,7 @@ internal sealed class BlobServer
             {
                 return Refuse(request.Request, request.Blob, refusal!);
             }
-            byte[]? hashes = server._lists.Find(request.Blob) ?? reader.BlockHashes;
+            byte[]? hashes = server._lists.Find(request.Blob) ?? reader.BlockHashes ?? _index!.FindBlockList(request.Blob);
             if (hashes is null)
             {
                 try
@@ -185,6 +192,11 @@ internal sealed class BlobServer
                     return Refuse(request.Request, request.Blob, "its file changed since it was indexed (it no longer hashes to the blob)");
                 }
                 server._lists.Add(request.Blob, hashes);
+                if (hashes.Length > SHA256.HashSizeInBytes)
+                {
+                    // Kept across restarts: a large file is hashed once. One block's list costs a read of one block.
+                    _index!.SaveBlockList(request.Blob, hashes);
+                }
             }
             return new Answer(null, 0, 0, new BlockList(request.Request, reader.Size, hashes));
         }

@@ -7,15 +7,15 @@ namespace Realize.Network;
 /// <summary>
 /// Buffers of one block and its frame header, shared by BLOB servers and clients: a block is read
 /// from disk, or from TLS, straight into one and leaves it only when consumed. ArrayPool would hand
-/// out 8 MiB for 4 MiB and a little; a few are kept for reuse, the rest left to the GC.
+/// out 8 MiB for 4 MiB and a little; a few are kept for reuse (a client's 8 in flight, a server connection's 3), the rest left to the GC.
 /// </summary>
 internal static class BlockBuffers
 {
     /// <summary>Each buffer's length: a whole block after the room for its frame header.</summary>
     public const int Length = Wire.BlockHeaderRoom + BlobHash.BlockSize;
 
-    /// <summary>How many idle buffers are kept (32 MiB): more are in flight only while a caller holds them.</summary>
-    private const int Kept = 8;
+    /// <summary>How many idle buffers are kept (48 MiB): more are in flight only while a caller holds them.</summary>
+    private const int Kept = 12;
 
     private static readonly ConcurrentQueue<byte[]> s_idle = new();
 

@@ -7,7 +7,7 @@ namespace Realize.Network;
 /// coalesced only once <see cref="CoalesceWrites"/> is set (after the handshake) and go out at
 /// each flush, which every write of a <see cref="Link"/> ends with.
 /// </summary>
-internal sealed class BufferedDuplexStream(Stream inner, int bufferSize = 256 * 1024) : Stream
+internal sealed class BufferedDuplexStream(Stream inner, int bufferSize = 128 * 1024) : Stream
 {
     // The reader's side: bytes received and not yet handed out are _read[_readStart.._readEnd).
     private readonly byte[] _read = new byte[bufferSize];

@@ -23,15 +23,29 @@ internal sealed class FileBlobReader : BlobReader
         _path = path;
     }
 
-    /// <summary>Opens <paramref name="path"/>, the file of <paramref name="row"/>; null when it is gone or no longer matches the row.</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/>, the file of <paramref name="row"/>; null when it is gone, cannot
+    /// be opened, or no longer matches the row (size, mtime, and the inode and ctime when recorded).
+    /// </summary>
     public static FileBlobReader? TryOpen(string path, BlobFile row)
     {
-        var handle = RegularFile.TryOpenRead(path, out var status);
+        SafeFileHandle? handle;
+        FileStatus status;
+        try
+        {
+            handle = RegularFile.TryOpenRead(path, out status);
+        }
+        catch (LinuxException)
+        {
+            // Not readable (EACCES, say): another file of the blob may be.
+            return null;
+        }
         if (handle is null)
         {
             return null;
         }
-        if (status.Size != row.Size || status.MTime != row.MTime || (row.Inode is { } inode && inode != status.Inode))
+        if (status.Size != row.Size || status.MTime != row.MTime || (row.Inode is { } inode && inode != status.Inode)
+            || (row.CTime is { } ctime && ctime != status.CTime))
         {
             handle.Dispose();
             return null;

@@ -188,8 +188,14 @@ public sealed class HistoryService : IDisposable
                 running = [.. running, .. _serving];
             }
             // The connections end with the same stop; none may outlive the identity they use.
-            await Task.WhenAll(running);
-            await Blobs.DisposeAsync();
+            try
+            {
+                await Task.WhenAll(running);
+            }
+            finally
+            {
+                await Blobs.DisposeAsync();
+            }
         }
     }
 
@@ -583,6 +589,7 @@ public sealed class HistoryService : IDisposable
             {
                 using var index = _store.OpenIndex();
                 _trimmer.Trim(index, _config);
+                index.TrimBlockLists();
             }
             catch (Exception e) when (e is StorageException or IOException)
             {

@@ -35,7 +35,8 @@ public sealed record PeerCursor(long Acked, DateTimeOffset AckedAt);
 /// <summary>A file whose content is a blob, as its row has it: where a peer asking for the blob is served from.</summary>
 /// <param name="Path">The path relative to the arena: under <c>real/ARENA/</c>, or under a plain arena's directory.</param>
 /// <param name="Inode">The inode the file had when indexed; null when not recorded.</param>
-public sealed record BlobFile(ArenaName Arena, string Path, long Size, FileTime MTime, ulong? Inode);
+/// <param name="CTime">Its status change time when indexed; null when not recorded.</param>
+public sealed record BlobFile(ArenaName Arena, string Path, long Size, FileTime MTime, ulong? Inode, FileTime? CTime = null);
 
 /// <summary>The hash of a lower file as it was when hashed.</summary>
 public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash Blob);
@@ -192,7 +193,7 @@ public sealed class IndexDb : SqliteDb
             return files;
         }
         // By blob alone, the arenas filtered here: a blob has few rows, and one statement serves any set of arenas.
-        var (command, p) = Prepared("SELECT arena, path, size, mtime_ns, inode FROM files WHERE blob = $blob AND source = 1", "$blob");
+        var (command, p) = Prepared("SELECT arena, path, size, mtime_ns, inode, ctime_ns FROM files WHERE blob = $blob AND source = 1", "$blob");
         p[0].Value = BlobValue(blob);
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -201,10 +202,40 @@ public sealed class IndexDb : SqliteDb
             if (arenas.Contains(arena))
             {
                 files.Add(new BlobFile(arena, reader.GetString(1), reader.GetInt64(2), FileTime.FromTotalNanoseconds(reader.GetInt64(3)),
-                    reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4)));
+                    reader.IsDBNull(4) ? null : (ulong)reader.GetInt64(4), reader.IsDBNull(5) ? null : FileTime.FromTotalNanoseconds(reader.GetInt64(5))));
             }
         }
         return files;
+    });
+
+    /// <summary>The block list kept for <paramref name="blob"/> (the SHA-256 of each block, concatenated), or null.</summary>
+    public byte[]? FindBlockList(BlobHash blob) => Guarded(() =>
+    {
+        var (command, p) = Prepared("SELECT hashes FROM block_lists WHERE blob = $blob", "$blob");
+        p[0].Value = BlobValue(blob);
+        return command.ExecuteScalar() as byte[];
+    });
+
+    /// <summary>Keeps the block list of <paramref name="blob"/>, which the caller checked hashes to it; a list kept already stays.</summary>
+    public void SaveBlockList(BlobHash blob, byte[] hashes) => Guarded(() =>
+    {
+        InTransaction(() =>
+        {
+            var (command, p) = Prepared("INSERT INTO block_lists (blob, hashes) VALUES ($blob, $hashes) ON CONFLICT (blob) DO NOTHING", "$blob", "$hashes");
+            p[0].Value = BlobValue(blob);
+            p[1].Value = hashes;
+            return command.ExecuteNonQuery();
+        });
+    });
+
+    /// <summary>Deletes the block lists of blobs no row of <c>files</c> has any more; returns how many.</summary>
+    public int TrimBlockLists() => Guarded(() =>
+    {
+        return InTransaction(() =>
+        {
+            var (command, _) = Prepared("DELETE FROM block_lists WHERE NOT EXISTS (SELECT 1 FROM files WHERE files.blob = block_lists.blob)");
+            return command.ExecuteNonQuery();
+        });
     });
 
     /// <summary>The (arena, path) of every row for a file of real/ with this inode: the names of a hard-linked file.</summary>

@@ -37,6 +37,9 @@ public sealed class BlobTests : IDisposable
         Assert.Equal(3, list.BlockHashes.Count);
         Assert.Equal(SHA256.HashData(content.AsSpan(2 * Block)), list.BlockHashes[2]);
         Assert.Equal(content, await FetchAllAsync(household.Client, household.Holder.Id, list));
+        // Kept in the holder's index.db: the file is hashed once, whatever restarts.
+        using var index = household.Holder.Store.OpenIndex();
+        Assert.Equal(list.BlockHashes.SelectMany(h => h).ToArray(), index.FindBlockList(blob));
     }
 
     [Fact]
@@ -175,6 +178,23 @@ public sealed class BlobTests : IDisposable
 
         Assert.Equal(24, results.Length);
         Assert.All(results, r => Assert.True(r.Same, $"block {r.Index} of file {r.File} differs"));
+    }
+
+    [Fact]
+    public async Task APeerRemovedFromTheConfiguration_IsNoLongerAsked()
+    {
+        await using var household = BlobHousehold.Start(_dir);
+        byte[] content = BlobHousehold.Content(40, seed: 12);
+        var blob = household.AddFile(BlobHousehold.Docs, "before.txt", content);
+        using (var block = await household.Client.GetBlockAsync(household.Holder.Id, blob, 0, content.Length, null, CancellationToken.None))
+        {
+            Assert.Equal(content, block.Memory.ToArray());
+        }
+
+        household.Asker.Service.Reconfigure(household.Asker.Store.Config with { Peers = [] });
+
+        var refused = await Assert.ThrowsAsync<BlobUnavailableException>(() => household.Client.GetBlockAsync(household.Holder.Id, blob, 0, content.Length, null, CancellationToken.None));
+        Assert.Contains("not a peer", refused.Message);
     }
 
     [Fact]

@@ -392,12 +392,30 @@ public sealed class IndexDbTests : IDisposable
 
         var found = db.FindByBlob(blob, [s_docs]);
 
-        Assert.Equal([new BlobFile(s_docs, "a", 4, FileTime.FromTotalNanoseconds(100), 7), new BlobFile(s_docs, "b/c", 4, FileTime.FromTotalNanoseconds(100), null)],
+        Assert.Equal([new BlobFile(s_docs, "a", 4, FileTime.FromTotalNanoseconds(100), 7, FileTime.FromTotalNanoseconds(200)),
+            new BlobFile(s_docs, "b/c", 4, FileTime.FromTotalNanoseconds(100), null, FileTime.FromTotalNanoseconds(200))],
             found.OrderBy(f => f.Path, StringComparer.Ordinal));
         Assert.Equal(["docs/a", "docs/b/c", "photos/p"], db.FindByBlob(blob, [s_docs, s_photos]).Select(f => $"{f.Arena}/{f.Path}").Order(StringComparer.Ordinal));
         Assert.Empty(db.FindByBlob(blob, []));
         Assert.Empty(db.FindByBlob(Blob("nowhere"), [s_docs, s_photos]));
         Assert.Contains("files_blob", Query("EXPLAIN QUERY PLAN SELECT arena, path FROM files WHERE blob = x'00' AND source = 1"));
+    }
+
+    [Fact]
+    public void BlockLists_AreKeptByBlob_UntilNoFileHasTheBlob()
+    {
+        using var db = IndexDb.Open(DbPath);
+        db.Commit(s_docs, [], [Row("kept", 1), Row("gone", 2)]);
+        byte[] first = [.. Enumerable.Repeat((byte)1, 64)];
+        db.SaveBlockList(Blob("kept"), first);
+        db.SaveBlockList(Blob("kept"), [.. Enumerable.Repeat((byte)2, 64)]);
+        db.SaveBlockList(Blob("gone"), [.. Enumerable.Repeat((byte)3, 32)]);
+        db.Commit(s_docs, [], [new RowChange("gone", null)]);
+
+        Assert.Equal(1, db.TrimBlockLists());
+
+        Assert.Equal(first, db.FindBlockList(Blob("kept")));
+        Assert.Null(db.FindBlockList(Blob("gone")));
     }
 
     [Fact]
@@ -415,7 +433,7 @@ public sealed class IndexDbTests : IDisposable
     {
         // A version 1 file: today's tables without what versions 2 to 6 add.
         IndexDb.Open(DbPath).Dispose();
-        Query("DROP INDEX files_blob; DROP INDEX files_inode; DROP TABLE peer_cursors; DROP TABLE history_id; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
+        Query("DROP TABLE block_lists; DROP INDEX files_blob; DROP INDEX files_inode; DROP TABLE peer_cursors; DROP TABLE history_id; INSERT INTO files (arena, path, blob, size, mtime_ns, inode, source) VALUES ('docs', 'kept', NULL, NULL, NULL, 5, 0); PRAGMA user_version = 1;");
         Assert.Equal("", Query("SELECT name FROM sqlite_master WHERE name = 'files_inode'"));
 
         using var db = IndexDb.Open(DbPath);
@@ -524,7 +542,7 @@ public sealed class IndexDbTests : IDisposable
     {
         var nas = PeerId.FromSubjectPublicKeyInfo([1]);
         IndexDb.Open(DbPath).Dispose();
-        Query($"DROP INDEX files_blob; ALTER TABLE peer_cursors DROP COLUMN acked_at_ms; INSERT INTO peer_cursors (peer, arena, acked) VALUES ('{nas}', 'docs', 9); PRAGMA user_version = 4;");
+        Query($"DROP TABLE block_lists; DROP INDEX files_blob; ALTER TABLE peer_cursors DROP COLUMN acked_at_ms; INSERT INTO peer_cursors (peer, arena, acked) VALUES ('{nas}', 'docs', 9); PRAGMA user_version = 4;");
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
 
         using var db = IndexDb.Open(DbPath);
