@@ -35,6 +35,8 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
     // The I/O mode of each inode with open files: the kernel refuses to mix them (notes/fuse-passthrough.md rule 4).
     private readonly Dictionary<ulong, InodeMode> _inodes = [];
     private ulong _nextHandle = 1;
+    // What a directory shows as its times: the view keeps none of its own, so when it was mounted.
+    private readonly long _mountedNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
     private FuseSession? _session;
     private bool _passthrough;
 
@@ -314,7 +316,7 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
 
     private FuseAttr AttrOf(ViewEntry entry)
     {
-        long mtime = entry.IsDirectory ? 0 : entry.MTime.TotalNanoseconds;
+        long mtime = entry.IsDirectory ? _mountedNs : entry.MTime.TotalNanoseconds;
         return (entry.IsDirectory ? FuseAttr.Directory((ulong)entry.Id) : FuseAttr.File((ulong)entry.Id, entry.Size)) with
         {
             Uid = _uid,
