@@ -6,27 +6,15 @@ namespace Realize.Daemon;
 
 /// <summary>
 /// Lets this peer's BLOB server serve blobs from its cache too: a blob is given to a peer only
-/// when some file of an arena shared with that peer has it (unreal.db), and only the blocks the
-/// cache holds.
+/// when the file it was fetched for is of an arena shared with that peer, and only the blocks
+/// the cache holds.
 /// </summary>
-internal sealed class CachedBlobSource(BlobCache cache, UnrealDb unreal) : IBlobSource, IDisposable
+internal sealed class CachedBlobSource(BlobCache cache) : IBlobSource
 {
-    // One thread at a time on the connection.
-    private readonly Lock _gate = new();
-
-    public BlobReader? Open(BlobHash blob, IReadOnlyCollection<ArenaName> sharedWithAsker)
-    {
-        lock (_gate)
-        {
-            if (!unreal.HoldersOf(blob).Any(h => sharedWithAsker.Contains(h.Arena)))
-            {
-                return null;
-            }
-        }
-        return cache.Find(blob) is { } cached ? new CachedBlobReader(cache, blob, cached.Size, cache.Hold(blob)) : null;
-    }
-
-    public void Dispose() => unreal.Dispose();
+    public BlobReader? Open(BlobHash blob, IReadOnlyCollection<ArenaName> sharedWithAsker) =>
+        cache.ArenaOf(blob) is { } arena && sharedWithAsker.Contains(arena) && cache.Find(blob) is { } cached
+            ? new CachedBlobReader(cache, blob, cached.Size, cache.Hold(blob))
+            : null;
 
     private sealed class CachedBlobReader(BlobCache cache, BlobHash blob, long size, IDisposable hold) : BlobReader
     {

@@ -7,27 +7,24 @@ using Realize.Unreal;
 namespace Realize.Daemon;
 
 /// <summary>
-/// The Unreal's <see cref="IBlockFetcher"/> over BLOB connections: the holders of a blob are the
-/// peers whose current version of some file has it (unreal.db), that listen (only those can be
-/// connected to) and share that file's arena with this peer.
+/// The Unreal's <see cref="IBlockFetcher"/> over BLOB connections: the holders of a file's blob
+/// are the peers whose current version of that file has it (unreal.db), that listen (only those
+/// can be connected to) and share its arena with this peer.
 /// </summary>
 internal sealed class PeerBlockFetcher(BlobClient client, Func<StoreConfig> config, UnrealDb unreal) : IBlockFetcher, IDisposable
 {
     // One thread at a time on the connection.
     private readonly Lock _gate = new();
 
-    public IReadOnlyList<PeerId> Holders(BlobHash blob)
+    public IReadOnlyList<PeerId> Holders(BlobHash blob, ArenaName arena, string path)
     {
-        List<(PeerId Peer, ArenaName Arena)> holders;
+        List<PeerId> holders;
         lock (_gate)
         {
-            holders = unreal.HoldersOf(blob);
+            holders = unreal.HoldersOf(blob, arena, path);
         }
         var now = config();
-        return [.. holders
-            .Where(h => now.FindPeer(h.Peer) is { Address: not null } peer && now.ArenasSharedWith(peer.Name).Contains(h.Arena))
-            .Select(h => h.Peer)
-            .Distinct()];
+        return [.. holders.Where(h => now.FindPeer(h) is { Address: not null } peer && now.ArenasSharedWith(peer.Name).Contains(arena))];
     }
 
     public async Task<IReadOnlyList<byte[]>> GetBlockListAsync(PeerId peer, BlobHash blob, long size, CancellationToken cancellation)

@@ -47,7 +47,7 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
         var owner = Stat.Lstat(store.Root);
         var fileSystem = new UnrealFileSystem(store.OpenUnreal(), Cache, Downloads, owner.Uid, owner.Gid, _logger);
         _mount = await UnrealMount.StartAsync(store.UnrealMountDir, fileSystem, _logger);
-        _source = new CachedBlobSource(Cache, store.OpenUnreal());
+        _source = new CachedBlobSource(Cache);
         history.BlobSource = _source;
         history.ViewChanged += OnViewChanged;
     }
@@ -92,7 +92,6 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
             _mount = null;
             await mount.DisposeAsync();
         }
-        _source?.Dispose();
         _source = null;
         _fetcher?.Dispose();
         _fetcher = null;

@@ -66,7 +66,7 @@ public sealed class BlobCache : IDisposable
         foreach (var row in _db.ReadCachedBlobs())
         {
             string path = PathOf(row.Blob);
-            var entry = new Entry(row.Size) { BlockList = row.BlockList, LastUseNs = row.LastUseNs, PersistedUseNs = row.LastUseNs };
+            var entry = new Entry(row.Size) { BlockList = row.BlockList, LastUseNs = row.LastUseNs, PersistedUseNs = row.LastUseNs, Arena = row.Arena };
             foreach (int index in row.Blocks.Where(i => i >= 0 && i < entry.Present.Length))
             {
                 entry.Present[index] = true;
@@ -136,6 +136,29 @@ public sealed class BlobCache : IDisposable
                 return null;
             }
             return [.. Enumerable.Range(0, list.Length / 32).Select(i => list.AsSpan(i * 32, 32).ToArray())];
+        }
+    }
+
+    /// <summary>Records that the blob is fetched for a file of <paramref name="arena"/> (once: the first arena stays).</summary>
+    public void NoteArena(BlobHash blob, long size, ArenaName arena)
+    {
+        lock (_gate)
+        {
+            var entry = EntryFor(blob, size);
+            if (entry.Arena is null)
+            {
+                entry.Arena = arena;
+                _db.SaveCachedArena(blob, arena);
+            }
+        }
+    }
+
+    /// <summary>The arena of the file the blob was fetched for, when recorded: only peers sharing it are served it.</summary>
+    public ArenaName? ArenaOf(BlobHash blob)
+    {
+        lock (_gate)
+        {
+            return _entries.TryGetValue(blob, out var e) ? e.Arena : null;
         }
     }
 
@@ -407,6 +430,8 @@ public sealed class BlobCache : IDisposable
         public bool Complete { get; set; }
 
         public byte[]? BlockList { get; set; }
+
+        public ArenaName? Arena { get; set; }
 
         public long LastUseNs { get; set; }
 

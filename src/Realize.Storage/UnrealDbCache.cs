@@ -5,7 +5,8 @@ namespace Realize.Storage;
 /// <summary>A blob of the cache as unreal.db records it.</summary>
 /// <param name="BlockList">The SHA-256 of each block, concatenated; null until known.</param>
 /// <param name="Blocks">The indexes of the blocks written.</param>
-public sealed record CachedBlobRow(BlobHash Blob, long Size, byte[]? BlockList, bool Complete, long LastUseNs, IReadOnlyList<int> Blocks);
+/// <param name="Arena">The arena of the file it was fetched for: served only to peers sharing it.</param>
+public sealed record CachedBlobRow(BlobHash Blob, long Size, byte[]? BlockList, bool Complete, long LastUseNs, IReadOnlyList<int> Blocks, ArenaName? Arena);
 
 /// <summary>The blob cache's tables of unreal.db (schema <c>unreal_002.sql</c>): what <see cref="BlobCache"/> keeps across restarts.</summary>
 public sealed partial class UnrealDb
@@ -33,14 +34,15 @@ public sealed partial class UnrealDb
             }
         }
         var rows = new List<CachedBlobRow>();
-        using (var command = Command("SELECT blob, size, block_list, complete, last_use FROM cached_blobs"))
+        using (var command = Command("SELECT blob, size, block_list, complete, last_use, arena FROM cached_blobs"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
             {
                 var blob = ReadBlob(reader, 0)!.Value;
                 byte[]? list = reader.IsDBNull(2) ? null : (byte[])reader.GetValue(2);
-                rows.Add(new CachedBlobRow(blob, reader.GetInt64(1), list, reader.GetInt64(3) != 0, reader.GetInt64(4), blocks.GetValueOrDefault(blob) ?? []));
+                ArenaName? arena = reader.IsDBNull(5) ? null : ArenaName.Parse(reader.GetString(5));
+                rows.Add(new CachedBlobRow(blob, reader.GetInt64(1), list, reader.GetInt64(3) != 0, reader.GetInt64(4), blocks.GetValueOrDefault(blob) ?? [], arena));
             }
         }
         return rows;
@@ -57,6 +59,15 @@ public sealed partial class UnrealDb
         p[2].Value = (object?)blockList ?? DBNull.Value;
         p[3].Value = complete ? 1 : 0;
         p[4].Value = lastUseNs;
+        command.ExecuteNonQuery();
+    });
+
+    /// <summary>Records the arena of the file a cached blob is fetched for.</summary>
+    public void SaveCachedArena(BlobHash blob, ArenaName arena) => Guarded(() =>
+    {
+        var (command, p) = Prepared("UPDATE cached_blobs SET arena = $arena WHERE blob = $blob", "$blob", "$arena");
+        p[0].Value = BlobValue(blob);
+        p[1].Value = arena.Value;
         command.ExecuteNonQuery();
     });
 

@@ -107,17 +107,21 @@ public sealed partial class UnrealDb
         }
     });
 
-    /// <summary>The peers whose current file in some arena has <paramref name="blob"/>, each with such an arena (once per peer and arena).</summary>
-    public List<(PeerId Peer, ArenaName Arena)> HoldersOf(BlobHash blob) => Guarded(() =>
+    /// <summary>The peers whose current version of <paramref name="path"/> in <paramref name="arena"/> has <paramref name="blob"/>: those a download of that file asks.</summary>
+    public List<PeerId> HoldersOf(BlobHash blob, ArenaName arena, string path) => Guarded(() =>
     {
-        var select = PreparedRaw("SELECT DISTINCT peer, arena FROM files WHERE blob = ?1");
-        select.Bind(1, blob);
-        var holders = new List<(long, string)>();
+        // By the primary key: an index of files by blob (random keys) made applying a batch 10x slower.
+        var select = PreparedRaw("SELECT peer FROM files WHERE arena = ?1 AND path = ?2 AND blob = ?3");
+        select.Bind(1, arena.Value);
+        select.Bind(2, path);
+        select.Bind(3, blob);
+        var holders = new List<long>();
         while (select.Read())
         {
-            holders.Add((select.Value(0), select.Text(1)));
+            holders.Add(select.Value(0));
         }
-        return holders.Select(h => (PeerOf(h.Item1), ArenaName.Parse(h.Item2))).ToList();
+        select.Reset();
+        return holders.Select(PeerOf).ToList();
     });
 
     private ViewEntry? ReadEntry(RawStatement select)

@@ -5,6 +5,9 @@ using Realize.Storage;
 
 namespace Realize.Unreal;
 
+/// <summary>The content of a remote file: its blob and size, and the file it is fetched for (its holders are asked).</summary>
+public readonly record struct RemoteContent(BlobHash Blob, long Size, ArenaName Arena, string Path);
+
 /// <summary>A blob being fetched: how many of its blocks are in the cache.</summary>
 public sealed record DownloadProgress(BlobHash Blob, long Size, int BlocksPresent, int Blocks);
 
@@ -51,8 +54,9 @@ public sealed class BlobDownloads : IDisposable
     private long _fetched;
 
     /// <summary>Returns once the bytes [offset, offset + length) of the blob are in the cache; throws <see cref="IOException"/> when no peer gives them in time.</summary>
-    public Task EnsureAsync(BlobHash blob, long size, long offset, long length, CancellationToken cancellation)
+    public Task EnsureAsync(RemoteContent content, long offset, long length, CancellationToken cancellation)
     {
+        var (blob, size) = (content.Blob, content.Size);
         long end = Math.Min(size, offset + length);
         if (end <= offset)
         {
@@ -65,22 +69,23 @@ public sealed class BlobDownloads : IDisposable
         {
             if (!_cache.HasBlock(blob, i))
             {
-                (waits ??= []).Add(Block(blob, size, i));
+                (waits ??= []).Add(Block(content, i));
             }
         }
         return waits is null ? Task.CompletedTask : Task.WhenAll(waits).WaitAsync(cancellation);
     }
 
     /// <summary>Starts fetching <paramref name="count"/> blocks from <paramref name="from"/> on, without waiting: the reads to come find them there.</summary>
-    public void FetchAhead(BlobHash blob, long size, int from, int count)
+    public void FetchAhead(RemoteContent content, int from, int count)
     {
-        int blocks = Blocks(size);
+        var blob = content.Blob;
+        int blocks = Blocks(content.Size);
         for (int i = from; i < Math.Min(blocks, from + count); i++)
         {
             if (!_cache.HasBlock(blob, i))
             {
                 // A failure here is seen again by the read that needs the block.
-                _ = Block(blob, size, i).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                _ = Block(content, i).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
             }
         }
     }
@@ -108,15 +113,16 @@ public sealed class BlobDownloads : IDisposable
 
     private static int Blocks(long size) => (int)((size + BlobHash.BlockSize - 1) / BlobHash.BlockSize);
 
-    private Task Block(BlobHash blob, long size, int index)
+    private Task Block(RemoteContent content, int index)
     {
+        var (blob, size) = (content.Blob, content.Size);
         lock (_gate)
         {
             if (_blocks.TryGetValue((blob, index), out var running))
             {
                 return running;
             }
-            var fetch = FetchBlockAsync(blob, size, index);
+            var fetch = FetchBlockAsync(content, index);
             if (!fetch.IsCompleted)
             {
                 _blocks[(blob, index)] = fetch;
@@ -126,15 +132,16 @@ public sealed class BlobDownloads : IDisposable
         }
     }
 
-    private async Task FetchBlockAsync(BlobHash blob, long size, int index)
+    private async Task FetchBlockAsync(RemoteContent content, int index)
     {
+        var blob = content.Blob;
         await Task.Yield();
         try
         {
             await _slots.WaitAsync();
             try
             {
-                await FetchFromSomePeerAsync(blob, size, index);
+                await FetchFromSomePeerAsync(content, index);
             }
             finally
             {
@@ -159,8 +166,11 @@ public sealed class BlobDownloads : IDisposable
         }
     }
 
-    private async Task FetchFromSomePeerAsync(BlobHash blob, long size, int index)
+    private async Task FetchFromSomePeerAsync(RemoteContent content, int index)
     {
+        var (blob, size) = (content.Blob, content.Size);
+        // Recorded first: a cached blob is served to peers that share the arena it came from.
+        _cache.NoteArena(blob, size, content.Arena);
         var clock = Stopwatch.StartNew();
         // Peers that sent a bad block of this blob are not asked again for it.
         var corrupt = new HashSet<PeerId>();
@@ -172,7 +182,7 @@ public sealed class BlobDownloads : IDisposable
             {
                 return;
             }
-            foreach (var peer in _fetcher.Holders(blob))
+            foreach (var peer in _fetcher.Holders(blob, content.Arena, content.Path))
             {
                 if (corrupt.Contains(peer))
                 {

@@ -10,8 +10,8 @@ namespace Realize.Unreal;
 /// </summary>
 public interface IBlockFetcher
 {
-    /// <summary>The peers this one could ask for <paramref name="blob"/> now, best first.</summary>
-    IReadOnlyList<PeerId> Holders(BlobHash blob);
+    /// <summary>The peers this one could ask now for <paramref name="blob"/>, the content of <paramref name="path"/> in <paramref name="arena"/>; best first.</summary>
+    IReadOnlyList<PeerId> Holders(BlobHash blob, ArenaName arena, string path);
 
     /// <summary>The SHA-256 of each 4 MiB block of <paramref name="blob"/>, checked against the blob hash.</summary>
     Task<IReadOnlyList<byte[]>> GetBlockListAsync(PeerId peer, BlobHash blob, long size, CancellationToken cancellation);

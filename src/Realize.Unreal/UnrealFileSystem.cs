@@ -160,7 +160,7 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
                 mode!.Handles++;
                 _inodes[request.NodeId] = mode;
             }
-            _files[handle] = new OpenFile(request.NodeId, blob, file.Size, hold, counted);
+            _files[handle] = new OpenFile(request.NodeId, new RemoteContent(blob, file.Size, file.Arena!.Value, file.Path), hold, counted);
             Interlocked.Increment(ref passthrough ? ref _passthroughOpens : ref _readOpens);
             return ValueTask.FromResult(reply);
         }
@@ -184,10 +184,10 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             {
                 // A sequential reader: the blocks after this one will be asked for next.
                 int next = (int)((request.Offset + length + BlobHash.BlockSize - 1) / BlobHash.BlockSize);
-                _downloads.FetchAhead(file.Blob, file.Size, next, ReadAhead);
+                _downloads.FetchAhead(file.Content, next, ReadAhead);
             }
             file.NextOffset = request.Offset + length;
-            await _downloads.EnsureAsync(file.Blob, file.Size, request.Offset, length, cancellationToken);
+            await _downloads.EnsureAsync(file.Content, request.Offset, length, cancellationToken);
             return _cache.Read(file.Blob, request.Offset, buffer.Span[..length]);
         }
         catch (IOException e)
@@ -327,16 +327,18 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         };
     }
 
-    private sealed class OpenFile(ulong inode, BlobHash blob, long size, IDisposable hold, bool counted)
+    private sealed class OpenFile(ulong inode, RemoteContent content, IDisposable hold, bool counted)
     {
+        public RemoteContent Content { get; } = content;
+
         // Whether it counts in its inode's I/O mode (a direct-I/O open takes none).
         public bool Counted { get; } = counted;
 
         public ulong Inode { get; } = inode;
 
-        public BlobHash Blob { get; } = blob;
+        public BlobHash Blob => Content.Blob;
 
-        public long Size { get; } = size;
+        public long Size => Content.Size;
 
         public IDisposable Hold { get; } = hold;
 

@@ -208,7 +208,7 @@ public sealed class UnrealViewTests : IDisposable
     }
 
     [Fact]
-    public void HoldersOf_NamesThePeersWhoseCurrentFileHasTheBlob()
+    public void HoldersOf_NamesThePeersWhoseCurrentVersionOfTheFileHasTheBlob()
     {
         using var db = UnrealDb.Open(DbPath);
         db.Apply(s_nas, s_docs, 1, [Added(1, "a.txt", "shared"), Added(2, "b.txt", "shared")]);
@@ -216,11 +216,13 @@ public sealed class UnrealViewTests : IDisposable
         db.Apply(s_phone, s_docs, 1, [Added(1, "a.txt", "shared"), Removed(2, "a.txt", "shared")]);
         db.Apply(s_phone, s_docs, 1, [Updated(3, "d.txt", "other", "shared")]);
 
-        var holders = db.HoldersOf(Blob("shared"));
+        db.Apply(s_laptop, s_docs, 1, [Added(1, "a.txt", "shared")]);
 
-        Assert.Equal(2, holders.Count);
-        Assert.Equal(new HashSet<(PeerId, ArenaName)> { (s_nas, s_docs), (s_laptop, s_pics) }, holders.ToHashSet());
-        Assert.Empty(db.HoldersOf(Blob("nobody")));
+        Assert.Equal(new HashSet<PeerId> { s_nas, s_laptop }, db.HoldersOf(Blob("shared"), s_docs, "a.txt").ToHashSet());
+        Assert.Equal([s_laptop], db.HoldersOf(Blob("shared"), s_pics, "c.txt"));
+        // The phone removed its a.txt, and its d.txt has other content.
+        Assert.Empty(db.HoldersOf(Blob("shared"), s_docs, "d.txt"));
+        Assert.Empty(db.HoldersOf(Blob("nobody"), s_docs, "a.txt"));
     }
 
     [Fact]

@@ -42,9 +42,6 @@ CREATE TABLE conflicts (
     PRIMARY KEY (arena, path)
 ) WITHOUT ROWID;
 
--- Who holds a blob: the peers a download can ask.
-CREATE INDEX files_by_blob ON files (blob) WHERE blob IS NOT NULL;
-
 -- The blob cache: one file per blob in unreal/blobs/, named by its hash in hex. A blob is
 -- written block by block (4 MiB, each verified by the caller first) and complete once every
 -- block is there and synced to disk.
@@ -53,8 +50,10 @@ CREATE TABLE cached_blobs (
     size        INTEGER NOT NULL,  -- size in bytes
     block_list  BLOB,              -- the SHA-256 of each block, concatenated, once known
     complete    INTEGER NOT NULL,  -- 1 once every block is present and synced
-    last_use    INTEGER NOT NULL   -- when it was last used (ns since the epoch): eviction
+    last_use    INTEGER NOT NULL,  -- when it was last used (ns since the epoch): eviction
                                    -- takes the least recently used first
+    arena       TEXT               -- the arena of the file it was fetched for: it is served
+                                   -- only to peers that share that arena
 ) WITHOUT ROWID;
 
 -- The blocks of each cached blob written so far (for a partial blob: what a restart keeps).
