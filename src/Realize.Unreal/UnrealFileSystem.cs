@@ -68,8 +68,31 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         return ValueTask.FromResult(entry is null ? (FuseEntry?)null : EntryOf(entry));
     }
 
-    public override ValueTask<FuseAttrReply> GetAttrAsync(FuseGetAttrRequest request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(new FuseAttrReply(AttrOf(Find(request.NodeId)), s_timeout));
+    public override ValueTask<FuseAttrReply> GetAttrAsync(FuseGetAttrRequest request, CancellationToken cancellationToken)
+    {
+        ViewEntry? entry;
+        lock (_dbGate)
+        {
+            entry = _db.Entry((long)request.NodeId);
+        }
+        // A file removed or renamed remotely while open: the kernel asks for its attributes
+        // before reading (they were invalidated), and an ENOENT would fail the reader's read.
+        // It reads on what it opened.
+        entry ??= OpenedEntry(request.NodeId, request.FileHandle) ?? throw new FuseErrnoException(Errno.ENOENT);
+        return ValueTask.FromResult(new FuseAttrReply(AttrOf(entry), s_timeout));
+    }
+
+    private ViewEntry? OpenedEntry(ulong nodeId, ulong? fileHandle)
+    {
+        lock (_gate)
+        {
+            if (fileHandle is { } handle && _files.GetValueOrDefault(handle) is { } file && file.Inode == nodeId)
+            {
+                return file.Entry;
+            }
+            return _files.Values.FirstOrDefault(f => f.Inode == nodeId)?.Entry;
+        }
+    }
 
     public override ValueTask<FuseOpenReply> OpenDirAsync(FuseOpenRequest request, CancellationToken cancellationToken)
     {
@@ -158,7 +181,7 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
                 mode!.Handles++;
                 _inodes[request.NodeId] = mode;
             }
-            _files[handle] = new OpenFile(request.NodeId, blob, file.Size, hold, counted);
+            _files[handle] = new OpenFile(request.NodeId, file, hold, counted);
             Interlocked.Increment(ref passthrough ? ref _passthroughOpens : ref _readOpens);
             return ValueTask.FromResult(reply);
         }
@@ -325,16 +348,19 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         };
     }
 
-    private sealed class OpenFile(ulong inode, BlobHash blob, long size, IDisposable hold, bool counted)
+    private sealed class OpenFile(ulong inode, ViewEntry entry, IDisposable hold, bool counted)
     {
         // Whether it counts in its inode's I/O mode (a direct-I/O open takes none).
         public bool Counted { get; } = counted;
 
         public ulong Inode { get; } = inode;
 
-        public BlobHash Blob { get; } = blob;
+        /// <summary>The file as opened: what it reads, also once the view no longer has it.</summary>
+        public ViewEntry Entry { get; } = entry;
 
-        public long Size { get; } = size;
+        public BlobHash Blob { get; } = entry.Blob!.Value;
+
+        public long Size => Entry.Size;
 
         public IDisposable Hold { get; } = hold;
 
