@@ -151,6 +151,7 @@ public sealed class RemoteViewScenarios(ITestOutputHelper output)
         await Poll.UntilAsync(() => pair.SeenOnAOfB().ContainsKey("made/last.txt"), UnrealPair.Deadline, () => "B's last file reaches A");
         Assert.Equal(Describe(expected), Describe(pair.SeenOnAOfB()));
         Assert.Equal("A's chmod.txt", File.ReadAllText(V("chmod.txt")));
+        Assert.NotNull(Xattr.Get(Path.Combine(pair.B.RealDir, "docs", "chmod.txt"), "trusted.overlay.metacopy"));
 
         // B's own directory still shows what A puts under that name afterwards.
         pair.WriteOnA("later/fromA.txt", "A's later file");
