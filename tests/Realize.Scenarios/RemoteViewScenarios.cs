@@ -268,6 +268,48 @@ public sealed class RemoteViewScenarios(ITestOutputHelper output)
         Assert.Empty(UnrealPair.MountsUnder(pair.View));
     }
 
+    [Fact]
+    public async Task ConcurrentReadersOfOneRemoteFile_AllGetItsExactContent_AndAfterBRestartsWithoutA_TheCacheServesIt()
+    {
+        using var pair = UnrealPair.Create("remote-concurrent");
+        byte[] big = RandomNumberGenerator.GetBytes(BigSize);
+        File.WriteAllBytes(Path.Combine(pair.ADocs, "big.bin"), big);
+        await pair.StartBothAsync();
+        string remote = Path.Combine(pair.BDocs, "big.bin");
+
+        // Nothing cached yet: two sequential readers from the start, two from the middle, one backwards by blocks.
+        byte[] Whole(long from, bool backwards)
+        {
+            byte[] read = new byte[BigSize];
+            using var handle = File.OpenHandle(remote);
+            const int Chunk = 1 << 20;
+            var order = Enumerable.Range(0, BigSize / Chunk).Select(i => (int)((from / Chunk + i) % (BigSize / Chunk)));
+            foreach (int chunk in backwards ? order.Reverse() : order)
+            {
+                int done = 0;
+                while (done < Chunk)
+                {
+                    int n = RandomAccess.Read(handle, read.AsSpan((chunk * Chunk) + done, Chunk - done), ((long)chunk * Chunk) + done);
+                    Assert.True(n > 0, $"the read at {(chunk * Chunk) + done} ended early");
+                    done += n;
+                }
+            }
+            return read;
+        }
+        var readers = new[] { (0L, false), (0L, false), (BigSize / 2, false), (BigSize / 2, false), (0L, true) }
+            .Select(r => Task.Run(() => Whole(r.Item1, r.Item2))).ToArray();
+        foreach (byte[] copy in await Task.WhenAll(readers).WaitAsync(UnrealPair.Deadline))
+        {
+            Assert.True(big.AsSpan().SequenceEqual(copy), "a concurrent reader's copy");
+        }
+
+        Assert.Equal(0, pair.DaemonA!.Stop(UnrealPair.Deadline));
+        Assert.Equal(0, pair.DaemonB!.Stop(UnrealPair.Deadline));
+        await pair.StartBAsync();
+        string sha = Convert.ToHexStringLower(SHA256.HashData(big));
+        Assert.Equal(sha, Shell.Check("openssl", "dgst", "-sha256", "-r", remote).Split(' ')[0]);
+    }
+
     private static string Blob(string content) => ContentHasher.HashBytes(Encoding.UTF8.GetBytes(content)).Hex;
 
     private static string Describe(Dictionary<string, SeenVersion> seen) =>
