@@ -103,7 +103,7 @@ internal sealed class MergedViewService(Store store, UnrealService unreal, Daemo
             }
             try
             {
-                if (_instances!.IsStale(paths))
+                if (_instances!.IsStale(paths, appeared))
                 {
                     var result = _instances.Swap(appearedBelow: appeared);
                     Interlocked.Increment(ref _swaps);

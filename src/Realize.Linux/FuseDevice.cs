@@ -205,12 +205,16 @@ public sealed class FuseDevice : IDisposable
     }
 
     /// <summary>True when <paramref name="path"/> is a FUSE mount whose server is gone (stat says ENOTCONN).</summary>
+    /// <remarks>
+    /// AT_STATX_FORCE_SYNC: a mount that cached its root's attributes (the Unreal keeps them 24 h)
+    /// answers a plain stat from the cache, as if alive, long after its server died.
+    /// </remarks>
     public static unsafe bool IsDisconnected(string path)
     {
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            return Interop.statx(Interop.AT_FDCWD, p, Interop.AT_SYMLINK_NOFOLLOW, Interop.STATX_BASIC_STATS, out _) != 0
+            return Interop.statx(Interop.AT_FDCWD, p, Interop.AT_SYMLINK_NOFOLLOW | Interop.AT_STATX_FORCE_SYNC, Interop.STATX_BASIC_STATS, out _) != 0
                 && Marshal.GetLastPInvokeError() == Interop.ENOTCONN;
         }
     }

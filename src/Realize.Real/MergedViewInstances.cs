@@ -190,9 +190,11 @@ public sealed class MergedViewInstances : IDisposable
     /// <summary>
     /// True when the view shows any of <paramref name="paths"/> (relative to the view's root,
     /// arena first) otherwise than a fresh instance would: a swap is due. Paths that the upper
-    /// layer decides are never stale. Meant for the names a batch of remote changes touched.
+    /// layer decides are never stale, except an opaque directory made through the view that a
+    /// swap would clear because its lower directory is among <paramref name="appearedBelow"/>
+    /// (the same set <see cref="Swap"/> takes). Meant for the names a batch of remote changes touched.
     /// </summary>
-    public bool IsStale(IEnumerable<string> paths)
+    public bool IsStale(IEnumerable<string> paths, IReadOnlySet<string>? appearedBelow = null)
     {
         lock (_lock)
         {
@@ -200,7 +202,8 @@ public sealed class MergedViewInstances : IDisposable
             {
                 return false;
             }
-            return paths.Any(path => ViewStaleness.IsStale(Target, _store.RealDir, Lower, path));
+            return paths.Any(path => ViewStaleness.IsStale(Target, _store.RealDir, Lower, path))
+                || (appearedBelow is not null && appearedBelow.Any(path => OpaqueDirectories.WouldClear(_store.RealDir, Lower, path, appearedBelow)));
         }
     }
 

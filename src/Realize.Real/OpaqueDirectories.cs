@@ -57,6 +57,32 @@ internal static class OpaqueDirectories
         return cleared;
     }
 
+    /// <summary>
+    /// True when <see cref="Clear"/> would clear the mark of the upper directory at
+    /// <paramref name="path"/> (relative to real/): it is opaque, the lower directory it stands
+    /// for is one of <paramref name="appearedBelow"/>, and no whiteout is below it. Until a swap
+    /// clears it, the live instance hides that lower directory's files, so the view is stale.
+    /// </summary>
+    public static bool WouldClear(string realDir, string lowerDir, string path, IReadOnlySet<string> appearedBelow)
+    {
+        string full = Path.Combine(realDir, path);
+        try
+        {
+            if (path.Length == 0 || Stat.TryLstat(full) is not { Kind: FileKind.Directory } || Xattr.Get(full, Opaque) is not [(byte)'y']
+                || ParentLowerOrThrow(realDir, path) is not { } parentLower)
+            {
+                return false;
+            }
+            string lower = OverlayRules.Redirect(full, parentLower) ?? RelPaths.Join(parentLower, RelPaths.Name(path));
+            return appearedBelow.Contains(lower) && Stat.TryLstat(Path.Combine(lowerDir, lower)) is { Kind: FileKind.Directory } && !HasWhiteoutBelow(full);
+        }
+        catch (LinuxException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            // Removed meanwhile, through the live instance.
+            return false;
+        }
+    }
+
     // Applies the rule to one upper directory; returns the lower path it merges with, or null
     // when it stays opaque.
     private static string? Visit(string full, string path, string parentLower, string lowerDir, IReadOnlySet<string>? appearedBelow, List<string> cleared, ILogger logger)

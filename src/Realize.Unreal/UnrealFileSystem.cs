@@ -70,8 +70,31 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         return ValueTask.FromResult(entry is null ? (FuseEntry?)null : EntryOf(entry));
     }
 
-    public override ValueTask<FuseAttrReply> GetAttrAsync(FuseGetAttrRequest request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(new FuseAttrReply(AttrOf(Find(request.NodeId)), s_timeout));
+    public override ValueTask<FuseAttrReply> GetAttrAsync(FuseGetAttrRequest request, CancellationToken cancellationToken)
+    {
+        ViewEntry? entry;
+        lock (_dbGate)
+        {
+            entry = _db.Entry((long)request.NodeId);
+        }
+        // A file removed or renamed remotely while open: the kernel asks for its attributes
+        // before reading (they were invalidated), and an ENOENT would fail the reader's read.
+        // It reads on what it opened.
+        entry ??= OpenedEntry(request.NodeId, request.FileHandle) ?? throw new FuseErrnoException(Errno.ENOENT);
+        return ValueTask.FromResult(new FuseAttrReply(AttrOf(entry), s_timeout));
+    }
+
+    private ViewEntry? OpenedEntry(ulong nodeId, ulong? fileHandle)
+    {
+        lock (_gate)
+        {
+            if (fileHandle is { } handle && _files.GetValueOrDefault(handle) is { } file && file.Inode == nodeId)
+            {
+                return file.Entry;
+            }
+            return _files.Values.FirstOrDefault(f => f.Inode == nodeId)?.Entry;
+        }
+    }
 
     public override ValueTask<FuseOpenReply> OpenDirAsync(FuseOpenRequest request, CancellationToken cancellationToken)
     {
@@ -160,7 +183,7 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
                 mode!.Handles++;
                 _inodes[request.NodeId] = mode;
             }
-            _files[handle] = new OpenFile(request.NodeId, new RemoteContent(blob, file.Size, file.Arena!.Value, file.Path), hold, counted);
+            _files[handle] = new OpenFile(request.NodeId, file, hold, counted);
             Interlocked.Increment(ref passthrough ? ref _passthroughOpens : ref _readOpens);
             return ValueTask.FromResult(reply);
         }
@@ -327,14 +350,17 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         };
     }
 
-    private sealed class OpenFile(ulong inode, RemoteContent content, IDisposable hold, bool counted)
+    private sealed class OpenFile(ulong inode, ViewEntry entry, IDisposable hold, bool counted)
     {
-        public RemoteContent Content { get; } = content;
+        public RemoteContent Content { get; } = new(entry.Blob!.Value, entry.Size, entry.Arena!.Value, entry.Path);
 
         // Whether it counts in its inode's I/O mode (a direct-I/O open takes none).
         public bool Counted { get; } = counted;
 
         public ulong Inode { get; } = inode;
+
+        /// <summary>The file as opened: what it reads, also once the view no longer has it.</summary>
+        public ViewEntry Entry { get; } = entry;
 
         public BlobHash Blob => Content.Blob;
 

@@ -46,6 +46,26 @@ public sealed class OpaqueDirectoryTests
     }
 
     [Fact]
+    public void DirectoryMadeThroughTheView_IsStale_WhenItsLowerAppeared_SoThatASwapClearsIt()
+    {
+        using var store = new SwapStore();
+        var view = store.Mount();
+        Directory.CreateDirectory(store.InView("docs/late"));
+        Directory.CreateDirectory(store.InLower("docs/late"));
+        File.WriteAllText(store.InLower("docs/late/theirs"), "from a peer");
+        var appeared = new HashSet<string>(["docs/late", "docs/late/theirs"]);
+
+        // The opaque directory decides its names, but only until the swap that clears it.
+        Assert.False(view.IsStale(appeared));
+        Assert.True(view.IsStale(appeared, appeared));
+
+        view.Swap(appearedBelow: appeared);
+
+        Assert.False(view.IsStale(appeared, appeared));
+        Assert.Equal("from a peer", File.ReadAllText(store.InView("docs/late/theirs")));
+    }
+
+    [Fact]
     public void Swap_LooksOnlyAtTheNewDirectoriesItIsGiven_AfterItsFirstWalk()
     {
         using var store = new SwapStore();

@@ -6,6 +6,7 @@ internal static partial class Interop
     internal const int AT_FDCWD = -100;
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const int AT_EMPTY_PATH = 0x1000;
+    internal const int AT_STATX_FORCE_SYNC = 0x2000;
     internal const int O_RDONLY = 0;
     internal const int O_NOFOLLOW = 0x20000;
     internal const int O_NONBLOCK = 0x800;
