@@ -439,7 +439,8 @@ internal static class UnrealBench
                     Peak = Math.Max(Peak, Measure.StatusMegabytes("VmRSS", _status));
                     Thread.Sleep(10);
                 }
-            }) { IsBackground = true };
+            })
+            { IsBackground = true };
             _thread.Start();
         }
 
