@@ -54,7 +54,9 @@ public sealed class BlobCache : IDisposable
     {
         string directory = Path.Combine(store.UnrealDir, "blobs");
         Directory.CreateDirectory(directory);
-        var cache = new BlobCache(directory, store.OpenUnreal(), quota);
+        var db = store.OpenUnreal();
+        db.CommitWithoutSync();
+        var cache = new BlobCache(directory, db, quota);
         cache.Load();
         return cache;
     }
