@@ -4,7 +4,13 @@
 #
 # Settings (environment):
 #   ONLY=hash,scan,daemon,peers   the parts to run (comma-separated), e.g. ONLY=peers;
-#                   ONLY=million runs the million-file scans (not in the default set: about 6 minutes)
+#                   ONLY=million runs the million-file scans (not in the default set: about 6 minutes);
+#                   ONLY=unreal the Unreal's (two daemons, B's merged view over the Unreal; not in
+#                   the default set: about 15 minutes; it drops the page cache for the cold reads)
+#   UNREAL_MIB=1024 size of the Unreal's big files, MiB
+#   FIRST_RUNS=3    first reads of an uncached big file (each a new file of UNREAL_MIB on A)
+#   COLD_RUNS=3     cold reads (caches dropped) of the cached big file, and of its blob file
+#   BURST=1000      new 4 KiB files of the Unreal's burst (and of Syncthing's)
 #   MILLION=1000000 files of the million-file scans (1000 to a directory, in a plain-directory arena)
 #   NOTIFICATIONS=1000000  added notifications of the peers throughput benchmark
 #   PEER_RUNS=3     fresh receivers of that history (each a full run; medians)
@@ -32,6 +38,10 @@ LATENCY_RUNS=${LATENCY_RUNS:-21}
 IDLE_S=${IDLE_S:-30}
 MEMORY_RUNS=${MEMORY_RUNS:-3}
 HASH_MIB=${HASH_MIB:-1024}
+UNREAL_MIB=${UNREAL_MIB:-1024}
+FIRST_RUNS=${FIRST_RUNS:-3}
+COLD_RUNS=${COLD_RUNS:-3}
+BURST=${BURST:-1000}
 BENCH_TMP=${BENCH_TMP:-/var/tmp}
 CREATE=${CREATE:-view}
 
@@ -41,7 +51,7 @@ part() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root: the scan and daemon benchmarks mount an overlay"
 for p in ${ONLY//,/ }; do
-    case "$p" in hash | scan | million | daemon | peers) ;; *) die "ONLY: unknown part '$p' (hash, scan, million, daemon, peers)" ;; esac
+    case "$p" in hash | scan | million | daemon | peers | unreal) ;; *) die "ONLY: unknown part '$p' (hash, scan, million, daemon, peers, unreal)" ;; esac
 done
 for tool in dotnet openssl find findmnt awk mountpoint umount; do
     command -v "$tool" >/dev/null || die "$tool is needed (Debian: ./setup.sh installs openssl and findutils)"
@@ -54,6 +64,9 @@ case "$CREATE" in real | view) ;; *) die "CREATE must be 'real' or 'view'" ;; es
 [ "$PEER_RUNS" -ge 1 ] 2>/dev/null || die "PEER_RUNS must be a positive number"
 [ "$IDLE_S" -ge 1 ] 2>/dev/null || die "IDLE_S must be a positive number"
 [ "$MILLION" -ge 1 ] 2>/dev/null || die "MILLION must be a positive number"
+for v in UNREAL_MIB FIRST_RUNS COLD_RUNS BURST; do
+    [ "${!v}" -ge 1 ] 2>/dev/null || die "$v must be a positive number"
+done
 [ -d "$BENCH_TMP" ] || die "BENCH_TMP=$BENCH_TMP does not exist"
 fstype=$(findmnt -n -o FSTYPE -T "$BENCH_TMP" 2>/dev/null || stat -f -c %T "$BENCH_TMP")
 case "$fstype" in
@@ -65,6 +78,8 @@ need_mib=2048
 if part hash; then need_mib=$((need_mib + HASH_MIB)); fi
 # Each small file takes a 4 KiB block.
 if part million; then need_mib=$((need_mib + MILLION * 5 / 1024)); fi
+# A's big file and one more at a time; B caches every one it reads.
+if part unreal; then need_mib=$((need_mib + (FIRST_RUNS + 2) * UNREAL_MIB + FILES * 8 / 1024)); fi
 avail_mib=$(($(df -Pk "$BENCH_TMP" | awk 'NR == 2 { print $4 }') / 1024))
 [ "$avail_mib" -ge "$need_mib" ] || die "BENCH_TMP=$BENCH_TMP has $avail_mib MiB free, $need_mib are needed"
 
@@ -83,11 +98,12 @@ work=$(mktemp -d "$BENCH_TMP/realize-bench.XXXXXX")
 scan_dir="$work/scan"
 million_dir="$work/million"
 daemon_dir="$work/daemon"
+unreal_dir="$work/unreal"
 results=""
 cleanup() {
     local rc=$? pidfile pid log target
     # A daemon left by a realize-bench that died: stop it (SIGTERM: it unmounts its view).
-    for pidfile in "$daemon_dir"/*/daemon.pid "$work"/peers/*/daemon.pid; do
+    for pidfile in "$daemon_dir"/*/daemon.pid "$work"/peers/*/daemon.pid "$unreal_dir"/*/daemon.pid; do
         [ -f "$pidfile" ] || continue
         pid=$(cat "$pidfile")
         if grep -qa realize.dll "/proc/$pid/cmdline" 2>/dev/null && kill -TERM "$pid" 2>/dev/null; then
@@ -101,6 +117,11 @@ cleanup() {
     for log in "$daemon_dir"/*/daemon.log "$work"/peers/*/daemon.log; do
         if [ -f "$log" ] && [ -n "$results" ]; then
             cp "$log" "$results/daemon-$(basename "$(dirname "$log")").log" || true
+        fi
+    done
+    for log in "$unreal_dir"/*/daemon.log; do
+        if [ -f "$log" ] && [ -n "$results" ]; then
+            cp "$log" "$results/daemon-unreal-$(basename "$(dirname "$log")").log" || true
         fi
     done
     # Every mount below $work, deepest first.
@@ -150,6 +171,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
     echo "kernel: $(uname -r); cores: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/\s\+/ /g')"
     echo "openssl: $(openssl version); find: $(find --version | head -1)"
     echo "data: $work ($fstype); parts: $ONLY; runs: $RUNS; memory runs: $MEMORY_RUNS; files: $FILES; million: $MILLION; hash file: $HASH_MIB MiB; create: $CREATE"
+    echo "unreal: big files $UNREAL_MIB MiB, first reads $FIRST_RUNS, cold reads $COLD_RUNS, burst $BURST"
     echo "daemon: latency runs: $LATENCY_RUNS; idle: $IDLE_S s; inotify max_user_watches $(cat /proc/sys/fs/inotify/max_user_watches), max_queued_events $(cat /proc/sys/fs/inotify/max_queued_events)"
     echo "load average at start: $(loadavg)"
 } | tee "$log" >&2
@@ -225,6 +247,16 @@ if part peers; then
     run peers "$work/peers" --runs "$PEER_RUNS" --latency-runs "$LATENCY_RUNS" --cli "$cli"
     echo "== bench/syncthing.sh" >&2
     BENCH_TMP="$BENCH_TMP" LATENCY_RUNS="$LATENCY_RUNS" "$here/syncthing.sh" | tee -a "$log"
+fi
+# --- The Unreal: 'realize up' on a listening store A (a plain-directory arena holding the data)
+# and a blind one B (its merged view over the Unreal); then Syncthing's latency and burst beside it.
+if part unreal; then
+    run unreal-setup "$unreal_dir" --files "$FILES" --mib "$UNREAL_MIB" --cli "$cli"
+    run unreal "$unreal_dir" --runs "$RUNS" --first-runs "$FIRST_RUNS" --cold-runs "$COLD_RUNS" --latency-runs "$LATENCY_RUNS" \
+        --burst "$BURST" --burst-runs 3 --rename-runs "$RUNS" --cli "$cli"
+    rm -rf "$unreal_dir"
+    echo "== bench/syncthing.sh (latency and burst)" >&2
+    BENCH_TMP="$BENCH_TMP" LATENCY_RUNS="$LATENCY_RUNS" BURST_FILES="$BURST" "$here/syncthing.sh" | sed 's/^RESULT syncthing_/RESULT unreal_syncthing_/' | tee -a "$log"
 fi
 elapsed=$(($(date +%s) - started))
 
@@ -339,6 +371,36 @@ if part peers; then
     peer_rows+=("| peak RSS (VmHWM) of each side during it | receiver $(fmt "$(get peers_receiver_vmhwm_mb)" '%.1f') MB, sender $(fmt "$(get peers_sender_vmhwm_mb)" '%.1f') MB | – | – | < 200 MB each | $(met "$peak" '<' 200) |")
     peer_rows+=("| close() of a new small file on one peer → its row in the other's unreal.db, default settings (median of $LATENCY_RUNS files one at a time, min–max) | $(ms peers_latency_s) ms ($(ms peers_latency_s_min)–$(ms peers_latency_s_max)) | Syncthing $(get syncthing_version), two instances on loopback, watcher delay 1 s: $(ms syncthing_latency_median_s) ms until the other has the file | $(fmt "$(awk -v a="$(get syncthing_latency_median_s)" -v b="$(get peers_latency_s)" 'BEGIN { print a / b }')" '%.0f')x as fast | ≤ 300 ms | $(met "$(get peers_latency_s)" '<=' 0.300) |")
 fi
+if part unreal; then
+    need unreal_fresh_pages_{mb_per_s,s_min,s_max} unreal_{first_read_s,first_read_s_min,first_read_s_max,first_read_mb_per_s,first_read_mb,read_rss_peak_mb,b_vmhwm_mb} \
+        unreal_{warm,cold}_s{,_min,_max} unreal_{warm,cold}_native_s{,_min,_max} unreal_{warm,cold}_{mb_per_s,native_mb_per_s,ratio} unreal_cached_mb \
+        unreal_find_{first_s,files,first_ratio,ratio} unreal_find{,_native}_s{,_min,_max} \
+        unreal_new_file{,_looked_up}_s{,_min,_max} unreal_burst_{files,s,s_min,s_max,after_last_s} \
+        unreal_rename_s{,_min,_max} unreal_rename_new_{blobs,blocks} unreal_syncthing_{latency_median_s,version,burst_s}
+    mbs() { fmt "$(get "$1")" '%.0f'; }
+    ratio() { fmt "$(awk -v a="$(get "$1")" -v b="$(get "$2")" 'BEGIN { print a / b }')" "${3:-%.2f}"; }
+    gib=$(fmt "$(get unreal_cached_mb)" '%.0f')
+    unreal_rows=()
+    unreal_rows+=("| sequential read (dd bs=1M) of a cached $gib MB remote file through B's merged view, page cache warm (median of $RUNS, min–max) | $(secs unreal_warm_s) s = $(mbs unreal_warm_mb_per_s) MB/s ($(secs unreal_warm_s_min)–$(secs unreal_warm_s_max)) | dd of its blob file in B's cache: $(secs unreal_warm_native_s) s = $(mbs unreal_warm_native_mb_per_s) MB/s ($(secs unreal_warm_native_s_min)–$(secs unreal_warm_native_s_max)) | $(fmt "$(get unreal_warm_ratio)" '%.2f')x as fast | ≥ 0.9x | $(met "$(get unreal_warm_ratio)" '>=' 0.9) |")
+    unreal_rows+=("| the same, cold: caches dropped before each (median of $COLD_RUNS, min–max) | $(secs unreal_cold_s) s = $(mbs unreal_cold_mb_per_s) MB/s ($(secs unreal_cold_s_min)–$(secs unreal_cold_s_max)) | cold dd of the blob file: $(secs unreal_cold_native_s) s = $(mbs unreal_cold_native_mb_per_s) MB/s ($(secs unreal_cold_native_s_min)–$(secs unreal_cold_native_s_max)) | $(fmt "$(get unreal_cold_ratio)" '%.2f')x as fast | none (information) | – |")
+    unreal_rows+=("| first read (dd bs=1M) through B's view of an uncached $(fmt "$(get unreal_first_read_mb)" '%.0f') MB remote file, fetched from A over TLS on loopback, every block verified (median of $FIRST_RUNS new files, min–max) | $(mbs unreal_first_read_mb_per_s) MB/s ($(secs unreal_first_read_s) s; $(secs unreal_first_read_s_min)–$(secs unreal_first_read_s_max)) | dd of as many zeros to a new file (new page cache, what B's cache file takes), right before each: $(mbs unreal_fresh_pages_mb_per_s) MB/s ($(secs unreal_fresh_pages_s_min)–$(secs unreal_fresh_pages_s_max) s) | $(ratio unreal_first_read_mb_per_s unreal_fresh_pages_mb_per_s)x | ≥ 500 MB/s | $(met "$(get unreal_first_read_mb_per_s)" '>=' 500) |")
+    unreal_rows+=("| peak RSS of B's daemon during the big reads (VmRSS every 10 ms) | $(fmt "$(get unreal_read_rss_peak_mb)" '%.1f') MB (VmHWM over the whole run: $(fmt "$(get unreal_b_vmhwm_mb)" '%.1f') MB) | – | – | ≤ 150 MB | $(met "$(get unreal_read_rss_peak_mb)" '<=' 150) |")
+    unreal_rows+=("| find -printf '%s %T@\\n' over $(get unreal_find_files) remote files through B's view, second run (median of $RUNS, min–max) | $(secs unreal_find_s) s ($(secs unreal_find_s_min)–$(secs unreal_find_s_max)) | find on A's directory: $(secs unreal_find_native_s) s ($(secs unreal_find_native_s_min)–$(secs unreal_find_native_s_max)) | $(fmt "$(get unreal_find_ratio)" '%.2f')x the time | ≤ 2x the time | $(met "$(get unreal_find_ratio)" '<=' 2) |")
+    unreal_rows+=("| the same, first run (once) | $(secs unreal_find_first_s) s | the same | $(fmt "$(get unreal_find_first_ratio)" '%.2f')x the time | none (information) | – |")
+    unreal_rows+=("| a new small file on A (close()) until it reads right through B's view, the name not looked up before (median of $LATENCY_RUNS, min–max) | $(ms unreal_new_file_s) ms ($(ms unreal_new_file_s_min)–$(ms unreal_new_file_s_max)) | Syncthing $(get unreal_syncthing_version), watcher delay 1 s: $(ms unreal_syncthing_latency_median_s) ms until B's folder has it | $(ratio unreal_syncthing_latency_median_s unreal_new_file_s '%.0f')x as fast | ≤ 50 ms | $(met "$(get unreal_new_file_s)" '<=' 0.050) |")
+    unreal_rows+=("| the same, B having looked the name up (ENOENT) before it existed (median of $LATENCY_RUNS, min–max) | $(ms unreal_new_file_looked_up_s) ms ($(ms unreal_new_file_looked_up_s_min)–$(ms unreal_new_file_looked_up_s_max)) | the same | $(ratio unreal_syncthing_latency_median_s unreal_new_file_looked_up_s '%.0f')x as fast | ≤ 50 ms | $(met "$(get unreal_new_file_looked_up_s)" '<=' 0.050) |")
+    unreal_rows+=("| a burst of $(get unreal_burst_files) new 4 KiB files on A until all read right through B's view, from the first created (median of 3, min–max) | $(secs unreal_burst_s) s ($(secs unreal_burst_s_min)–$(secs unreal_burst_s_max); $(secs unreal_burst_after_last_s) s after the last) | Syncthing: $(secs unreal_syncthing_burst_s) s until B's folder has them all | $(ratio unreal_syncthing_burst_s unreal_burst_s)x as fast | ≤ 1 s | $(met "$(get unreal_burst_s)" '<=' 1) |")
+    # rename_row KEY WHAT: the row of one series of directory renames.
+    rename_row() {
+        local ok=yes
+        awk -v v="$(get "$1_s")" 'BEGIN { exit !(v <= 0.1) }' || ok="**no**"
+        [ "$(get "$1_new_blocks")" = 0 ] || ok="**no**"
+        echo "| a directory of 100 files, cached on B, renamed on A until B's view lists them under the new name and each reads right, $2 (median of $RUNS, min–max) | $(ms "$1_s") ms ($(ms "$1_s_min")–$(ms "$1_s_max")); $(get "$1_new_blobs") blobs, $(get "$1_new_blocks") blocks fetched meanwhile | – | – | ≤ 100 ms, nothing fetched | $ok |"
+    }
+    need unreal_rename_settle0_s{,_min,_max} unreal_rename_settle0_new_{blobs,blocks}
+    unreal_rows+=("$(rename_row unreal_rename "A at its default --settle-ms 200 (a rename is examined once quiet for that long)")")
+    unreal_rows+=("$(rename_row unreal_rename_settle0 "A at --settle-ms 0")")
+fi
 
 {
     echo "| measure | Realize | baseline | ratio | target | met? |"
@@ -365,6 +427,9 @@ fi
     if part peers; then
         printf '%s\n' "${peer_rows[@]}"
     fi
+    if part unreal; then
+        printf '%s\n' "${unreal_rows[@]}"
+    fi
     echo
     [ "$RUNS" -ge 5 ] || echo "**RUNS=$RUNS: fewer than the 5 runs the targets ask for; not a valid measurement.**"
     if part hash || part scan; then
@@ -378,6 +443,9 @@ fi
     fi
     if part peers; then
         echo "Peers: 'dotnet realize.dll up' on each side as child processes; a row counts once a read-only connection to the receiver's unreal.db sees it (polled every 10 ms for the rate, 1 ms for the latency); the sender persists acknowledgements every 100 ms. Syncthing's figure is bench/syncthing.sh's (it waits for an idle watcher before each file)."
+    fi
+    if part unreal; then
+        echo "The Unreal: 'dotnet realize.dll up' on A (listening, a plain-directory arena holding the data) and B (blind, its merged view over the Unreal), both on this machine; B fetches every block from A over TLS on loopback. Their logs are in the results directory."
     fi
     echo "MB = 10^6 bytes. Commit $commit; $(nproc) cores, kernel $(uname -r), data on $fstype$(if part scan; then echo ", files created $created"; fi). Load average $start_load at start, $(loadavg) at end; $elapsed s in all."
 } >"$table"

@@ -13,6 +13,8 @@
 #
 # Settings (environment):
 #   LATENCY_RUNS=11      files, one at a time; the figure is their median
+#   BURST_FILES=0        then, when not 0, that many new 4 KiB files written at once: the time
+#                        until B has them all ("RESULT syncthing_burst_s S")
 #   BENCH_TMP=/var/tmp   where the temporary data goes: must be a disk, not tmpfs
 #   ST_PORT_BASE=28384   4 ports from here on 127.0.0.1: GUI/REST of A and B, then the
 #                        sync protocol of A and B
@@ -24,6 +26,7 @@ export LC_ALL=C # EPOCHREALTIME's decimal point
 shopt -s extglob
 
 LATENCY_RUNS=${LATENCY_RUNS:-11}
+BURST_FILES=${BURST_FILES:-0}
 BENCH_TMP=${BENCH_TMP:-/var/tmp}
 ST_PORT_BASE=${ST_PORT_BASE:-28384}
 CONNECT_TIMEOUT_S=120 # both instances up and connected, the folder in sync
@@ -94,6 +97,7 @@ trap 'fail_msg=${fail_msg:-"line $LINENO: \"$BASH_COMMAND\" failed"}' ERR
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs Debian's syncthing when missing)"
 [ -n "${EPOCHREALTIME:-}" ] || die "needs bash 5 or later (EPOCHREALTIME)"
 [[ "$LATENCY_RUNS" =~ ^[1-9][0-9]*$ ]] || die "LATENCY_RUNS must be a positive number"
+[[ "$BURST_FILES" =~ ^[0-9]+$ ]] || die "BURST_FILES must be a number"
 { [[ "$ST_PORT_BASE" =~ ^[1-9][0-9]*$ ]] && [ "$ST_PORT_BASE" -le 65532 ]; } || die "ST_PORT_BASE must be a port number"
 [ -d "$BENCH_TMP" ] || die "BENCH_TMP=$BENCH_TMP does not exist"
 fstype=$(findmnt -n -o FSTYPE -T "$BENCH_TMP" 2>/dev/null || stat -f -c %T "$BENCH_TMP")
@@ -289,6 +293,39 @@ for ((run = 1; run <= LATENCY_RUNS; run++)); do
     log "run $run/$LATENCY_RUNS: $(seconds "${lat[-1]}") s"
 done
 wait_for "the folder" "$SYNC_TIMEOUT_S" in_sync || die "the folder was not in sync on both after the last run"
+
+# --- A burst: BURST_FILES new files of 4 KiB written into A's folder one after the other; the
+# time from just before the first to when B's folder has them all (Syncthing writes a temporary
+# file and renames it into place, so a name there has its full content; checked at the end).
+if [ "$BURST_FILES" -gt 0 ]; then
+    quiet_ids=""
+    wait_for "quiet" "$SYNC_TIMEOUT_S" quiet ||
+        die "burst: the folder was not in sync on both, with no event for $(seconds "$QUIET_US") s, within $SYNC_TIMEOUT_S s"
+    block=""
+    while [ "${#block}" -lt 4096 ]; do block+="0123456789abcdef"; done
+    t0=${EPOCHREALTIME/./}
+    for ((i = 0; i < BURST_FILES; i++)); do
+        line="burst file $i "
+        printf '%s' "$line${block:${#line}}" >"${dir[0]}/burst-$i.txt"
+    done
+    t_created=${EPOCHREALTIME/./}
+    deadline=$((t0 + APPEAR_TIMEOUT_S * 1000000))
+    shopt -s nullglob
+    while :; do
+        got=("${dir[1]}"/burst-*.txt)
+        [ "${#got[@]}" -lt "$BURST_FILES" ] || break
+        [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || die "burst: only ${#got[@]} of $BURST_FILES files on B within $APPEAR_TIMEOUT_S s"
+        read -r -t 0.005 -u "$sleep_fd" _ || true
+    done
+    t1=${EPOCHREALTIME/./}
+    shopt -u nullglob
+    bad=$(find "${dir[1]}" -maxdepth 1 -name 'burst-*.txt' ! -size 4096c | wc -l)
+    [ "$bad" -eq 0 ] || die "burst: $bad files on B are not 4096 bytes long"
+    log "burst: $BURST_FILES files of 4 KiB written on A in $(seconds $((t_created - t0))) s, all on B $(seconds $((t1 - t0))) s after the first"
+    echo "RESULT syncthing_burst_files $BURST_FILES"
+    echo "RESULT syncthing_burst_s $(seconds $((t1 - t0)))"
+    echo "RESULT syncthing_burst_created_s $(seconds $((t_created - t0)))"
+fi
 
 mapfile -t sorted < <(printf '%s\n' "${lat[@]}" | sort -n)
 n=${#sorted[@]}

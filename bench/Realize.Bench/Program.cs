@@ -28,6 +28,14 @@ const string Usage = """
       blob DIR [--mib N] [--runs N] [--in-flight N]
                                         a file of N MiB (default 1024) in a listening store's real/, fetched over BLOB
                                         (TLS on loopback) by a blind store in the same process, every block verified
+      unreal-setup DIR [--files N] [--mib M]
+                                        two stores for the Unreal: A listening, its plain arena DIR/a/files holding
+                                        big.bin (M MiB, default 1024) and N small files (default 100000); B blind,
+                                        its merged view DIR/b/view over the Unreal
+      unreal DIR [--runs N] [--first-runs N] [--cold-runs N] [--latency-runs N] [--burst N] [--burst-runs N] [--rename-runs N]
+                                        'realize up' on A and B: find through B's view vs native, first read of an
+                                        uncached big file, cached reads warm and cold vs the blob file, new files
+                                        on A until they read right on B (alone and in a burst), a renamed directory
       The daemon modes run the CLI as 'dotnet realize.dll' (default: the one built beside
       realize-bench; --cli PATH/realize.dll for another).
     Figures are printed as lines "RESULT key value" (seconds, MB of 10^6 bytes, counts).
@@ -55,6 +63,10 @@ try
         ["peers-baseline", var dir] => PeersBench.BaselineOnly(dir),
         ["peers", var dir, .. var rest] => PeersBench.Run(dir, Cli(rest), Options.Runs(rest), Options.Number(rest, "--latency-runs", 21)),
         ["blob", var dir, .. var rest] => BlobBench.Run(dir, Options.Number(rest, "--mib", 1024), Options.Runs(rest), Options.Number(rest, "--in-flight", 8)),
+        ["unreal-setup", var dir, .. var rest] => UnrealBench.Setup(dir, Cli(rest), Options.Number(rest, "--files", 100_000), Options.Number(rest, "--mib", 1024)),
+        ["unreal", var dir, .. var rest] => UnrealBench.Run(dir, Cli(rest), new UnrealBench.Settings(Options.Runs(rest),
+            Options.Number(rest, "--first-runs", 3), Options.Number(rest, "--cold-runs", 3), Options.Number(rest, "--latency-runs", 21),
+            Options.Number(rest, "--burst", 1000), Options.Number(rest, "--burst-runs", 3), Options.Number(rest, "--rename-runs", 7))),
         _ => Fail(Usage),
     };
 }

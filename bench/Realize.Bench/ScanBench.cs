@@ -214,7 +214,7 @@ internal static class ScanBench
     {
         if (PlainDirectory(store) is null)
         {
-            return new UpperScanner(store.RealDir, new LowerLayer(store.Config.Lower, index), index, NullLogger.Instance)
+            return new UpperScanner(store.RealDir, (store.Config.Lower is { } lower ? new DirectoryLower(lower, index) : LowerLayer.Empty), index, NullLogger.Instance)
                 .Scan([s_arena]);
         }
         var scan = new StoreScan(store, index, NullLogger.Instance);
