@@ -90,10 +90,14 @@ internal sealed class MergedViewService(Store store, UnrealService unreal, Daemo
             }
             var paths = new HashSet<string>(StringComparer.Ordinal);
             var appeared = new HashSet<string>(StringComparer.Ordinal);
+            var all = new List<ViewChange>();
+            bool structural = false;
             while (_changes.Reader.TryRead(out var batch))
             {
+                all.AddRange(batch);
                 foreach (var change in batch)
                 {
+                    structural |= change.Kind != ViewChangeKind.Changed;
                     paths.Add(change.Path);
                     if (change.Kind == ViewChangeKind.Added)
                     {
@@ -101,11 +105,25 @@ internal sealed class MergedViewService(Store store, UnrealService unreal, Daemo
                     }
                 }
             }
+            bool invalidated = false;
+            void Invalidate()
+            {
+                unreal.Invalidate(all);
+                invalidated = true;
+            }
             try
             {
-                if (_instances!.IsStale(paths, appeared))
+                // A name added or removed below: the live instance may hold a negative entry for
+                // it, or a positive one that would answer ESTALE once the Unreal forgets the name.
+                // So the kernel is told of the change only between building the fresh instance and
+                // sliding it in, and the old one goes at once: no window shows a stale name.
+                if (!structural)
                 {
-                    var result = _instances.Swap(appearedBelow: appeared);
+                    Invalidate();
+                }
+                if (structural || _instances!.IsStale(paths, appeared))
+                {
+                    var result = _instances!.Swap(edit: invalidated ? null : Invalidate, appearedBelow: appeared);
                     Interlocked.Increment(ref _swaps);
                     Log.Swapped(logger, result.Instance, paths.Count, result.ClearedOpaque.Count);
                 }
@@ -114,6 +132,13 @@ internal sealed class MergedViewService(Store store, UnrealService unreal, Daemo
             {
                 // The view stays as it was: stale names until the next batch swaps it.
                 errors.Record($"could not refresh the merged view after remote changes: {e.Message}");
+            }
+            finally
+            {
+                if (!invalidated)
+                {
+                    unreal.Invalidate(all);
+                }
             }
         }
     }

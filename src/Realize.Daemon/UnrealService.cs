@@ -32,8 +32,14 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
     /// <summary>The mount point of the Unreal, the merged view's lower layer; null when not used.</summary>
     public string? Target => _mount?.Target;
 
-    /// <summary>Raised after the kernel was told of a batch's changes: the view paths (arena first) it touched.</summary>
+    /// <summary>
+    /// Raised with each batch's changes of the view. A handler (the merged view) must then call
+    /// <see cref="Invalidate"/> itself, at the moment it chooses; without one, the Unreal does at once.
+    /// </summary>
     public event Action<IReadOnlyList<ViewChange>>? Changed;
+
+    /// <summary>Tells the kernel what changed in the Unreal, so that its long-lived caches show it.</summary>
+    public void Invalidate(IReadOnlyList<ViewChange> changes) => _mount?.FileSystem.Invalidate(changes);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -74,8 +80,14 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
 
     private void OnViewChanged(IReadOnlyList<ViewChange> changes)
     {
-        _mount?.FileSystem.Invalidate(changes);
-        Changed?.Invoke(changes);
+        if (Changed is { } handlers)
+        {
+            handlers(changes);
+        }
+        else
+        {
+            Invalidate(changes);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -34,7 +34,7 @@ public sealed class BlobDownloads : IDisposable
     // Bounds the blocks held in memory at once (each is 4 MiB until written).
     private readonly SemaphoreSlim _slots;
 
-    public BlobDownloads(BlobCache cache, IBlockFetcher fetcher, TimeSpan timeout, ILogger logger, int parallel = 8)
+    public BlobDownloads(BlobCache cache, IBlockFetcher fetcher, TimeSpan timeout, ILogger logger, int parallel = 4)
     {
         _cache = cache;
         _fetcher = fetcher;
