@@ -78,7 +78,14 @@ internal sealed class MergedViewService(Store store, UnrealService unreal, Daemo
                 if (await Task.WhenAny(waiting, sweeping) == sweeping)
                 {
                     await sweeping;
-                    _instances!.RemoveGoneWorkDirs();
+                    try
+                    {
+                        _instances!.RemoveGoneWorkDirs();
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or LinuxException)
+                    {
+                        errors.Record($"could not remove the workdir of a gone overlay instance: {e.Message}");
+                    }
                     sweeping = sweep.WaitForNextTickAsync(stop).AsTask();
                     continue;
                 }
@@ -137,7 +144,14 @@ internal sealed class MergedViewService(Store store, UnrealService unreal, Daemo
             {
                 if (!invalidated)
                 {
-                    unreal.Invalidate(all);
+                    try
+                    {
+                        unreal.Invalidate(all);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        errors.Record($"could not tell the kernel of remote changes: {e.Message}");
+                    }
                 }
             }
         }

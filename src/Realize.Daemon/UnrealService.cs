@@ -107,6 +107,8 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
         _source = null;
         _fetcher?.Dispose();
         _fetcher = null;
+        Downloads?.Dispose();
+        Downloads = null;
         Cache?.Dispose();
         Cache = null;
     }

@@ -71,8 +71,6 @@ public sealed class BlobCache : IDisposable
             {
                 entry.Present[index] = true;
             }
-            entry.Count = entry.Present.Count(p => p);
-            entry.Complete = entry.Count == entry.Present.Length;
             // A file gone or of another length than its blob is not trusted.
             if (!File.Exists(path) || new FileInfo(path).Length != row.Size)
             {
@@ -80,6 +78,14 @@ public sealed class BlobCache : IDisposable
                 File.Delete(path);
                 continue;
             }
+            if (!row.Complete)
+            {
+                // The blocks of a partial blob were recorded without a sync of their bytes: a
+                // power cut may have kept a record and lost its block. Each is checked again.
+                VerifyBlocks(row.Blob, path, entry);
+            }
+            entry.Count = entry.Present.Count(p => p);
+            entry.Complete = entry.Count == entry.Present.Length;
             if (entry.Complete && !row.Complete)
             {
                 // Every block was written but the mark was lost (a crash before it): sync, then mark.
@@ -99,6 +105,37 @@ public sealed class BlobCache : IDisposable
             {
                 File.Delete(file);
             }
+        }
+    }
+
+    /// <summary>Unmarks the blocks of a partial blob whose bytes do not match their hash (or cannot be checked: no block list yet).</summary>
+    private static void VerifyBlocks(BlobHash blob, string path, Entry entry)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        byte[] buffer = new byte[BlobHash.BlockSize];
+        Span<byte> digest = stackalloc byte[32];
+        for (int i = 0; i < entry.Present.Length; i++)
+        {
+            if (!entry.Present[i])
+            {
+                continue;
+            }
+            var block = buffer.AsSpan(0, entry.BlockLength(i));
+            bool good = RandomAccess.Read(handle, block, (long)i * BlobHash.BlockSize) == block.Length;
+            if (good)
+            {
+                System.Security.Cryptography.SHA256.HashData(block, digest);
+                if (entry.BlockList is { } list && list.Length == entry.Present.Length * 32)
+                {
+                    good = digest.SequenceEqual(list.AsSpan(i * 32, 32));
+                }
+                else
+                {
+                    // One block and no list: the blob is the hash of that block's hash.
+                    good = entry.Present.Length == 1 && BlobHash.FromBytes(System.Security.Cryptography.SHA256.HashData(digest)).Equals(blob);
+                }
+            }
+            entry.Present[i] = good;
         }
     }
 
@@ -236,9 +273,10 @@ public sealed class BlobCache : IDisposable
     public int Read(BlobHash blob, long offset, Span<byte> destination)
     {
         SafeFileHandle handle;
+        Entry? entry;
         lock (_gate)
         {
-            if (!_entries.TryGetValue(blob, out var entry))
+            if (!_entries.TryGetValue(blob, out entry))
             {
                 throw new IOException($"blob {blob} is not in the cache (evicted or dropped)");
             }
@@ -264,10 +302,7 @@ public sealed class BlobCache : IDisposable
         {
             lock (_gate)
             {
-                if (_entries.TryGetValue(blob, out var entry))
-                {
-                    entry.Readers--;
-                }
+                entry.Readers--;
             }
         }
     }

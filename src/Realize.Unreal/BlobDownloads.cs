@@ -188,7 +188,8 @@ public sealed class BlobDownloads : IDisposable
                 {
                     continue;
                 }
-                using var attempt = new CancellationTokenSource(_timeout);
+                // Within the time left: the timeout counts from the first attempt, whatever the holders.
+                using var attempt = new CancellationTokenSource(_timeout > clock.Elapsed ? _timeout - clock.Elapsed : TimeSpan.FromMilliseconds(1));
                 try
                 {
                     byte[]? expected = Blocks(size) == 1 ? null : (await BlockListAsync(peer, blob, size, attempt.Token))[index];
@@ -240,6 +241,8 @@ public sealed class BlobDownloads : IDisposable
 
     private async Task<IReadOnlyList<byte[]>> FetchListAsync(PeerId peer, BlobHash blob, long size, CancellationToken cancellation)
     {
+        // Never completes before BlockListAsync has stored it, so its removal below always comes after.
+        await Task.Yield();
         try
         {
             var list = await _fetcher.GetBlockListAsync(peer, blob, size, cancellation);

@@ -12,4 +12,7 @@ internal static partial class Log
 
     [LoggerMessage(452, LogLevel.Warning, "a read of blob {Blob} at {Offset} failed: {Reason}")]
     public static partial void ReadFailed(ILogger logger, string blob, long offset, string reason);
+
+    [LoggerMessage(453, LogLevel.Warning, "passthrough refused for blob {Blob} ({Reason}): served by READ")]
+    public static partial void PassthroughRefused(ILogger logger, string blob, string reason);
 }

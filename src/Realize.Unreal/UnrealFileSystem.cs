@@ -151,25 +151,52 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         {
             throw new FuseErrnoException(Errno.EISDIR);
         }
-        bool complete = file.Size == 0 || _cache.Find(blob) is { Complete: true };
-        _cache.Count(hit: complete);
+        // Held first: a blob found complete is then never evicted before its backing file is open.
         var hold = _cache.Hold(blob);
+        try
+        {
+            bool complete = file.Size == 0 || _cache.Find(blob) is { Complete: true };
+            _cache.Count(hit: complete);
+            return ValueTask.FromResult(Open(request.NodeId, file, blob, complete, hold));
+        }
+        catch
+        {
+            hold.Dispose();
+            throw;
+        }
+    }
+
+    private FuseOpenReply Open(ulong nodeId, ViewEntry file, BlobHash blob, bool complete, IDisposable hold)
+    {
         lock (_gate)
         {
             ulong handle = _nextHandle++;
-            var mode = _inodes.GetValueOrDefault(request.NodeId);
+            var mode = _inodes.GetValueOrDefault(nodeId);
             FuseOpenReply reply;
             bool passthrough = false, counted = true;
-            if (_passthrough && complete && file.Size > 0 && (mode is null || (mode.Passthrough && mode.Blob == blob)))
+            int backing = 0;
+            if (_passthrough && complete && file.Size > 0 && mode is null && (backing = TryOpenBacking(blob)) != 0)
             {
-                mode ??= new InodeMode(true, blob, OpenBacking(blob));
+                mode = new InodeMode(true, blob, backing);
+                reply = new FuseOpenReply(handle, FuseOpenFlags.Passthrough, backing);
+                passthrough = true;
+            }
+            else if (complete && mode is { Passthrough: true } && mode.Blob == blob)
+            {
                 reply = new FuseOpenReply(handle, FuseOpenFlags.Passthrough, mode.BackingId);
                 passthrough = true;
             }
             else if (mode is { Passthrough: true })
             {
-                // Another content of this inode is open with passthrough: the kernel refuses a
-                // cached open beside it, but not one that bypasses the page cache.
+                // Another content of this inode (it changed on its peer) is open with
+                // passthrough: one backing file per inode, so read() comes here for this
+                // content (mmap would see the other's).
+                reply = new FuseOpenReply(handle, FuseOpenFlags.Passthrough | FuseOpenFlags.DirectIo, mode.BackingId);
+            }
+            else if (mode is { } cached && cached.Blob != blob)
+            {
+                // Another content of this inode is open in the page cache: this one bypasses
+                // it, so neither reads the other's pages.
                 reply = new FuseOpenReply(handle, FuseOpenFlags.DirectIo);
                 counted = false;
             }
@@ -181,11 +208,11 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             if (counted)
             {
                 mode!.Handles++;
-                _inodes[request.NodeId] = mode;
+                _inodes[nodeId] = mode;
             }
-            _files[handle] = new OpenFile(request.NodeId, file, hold, counted);
+            _files[handle] = new OpenFile(nodeId, file, hold, counted);
             Interlocked.Increment(ref passthrough ? ref _passthroughOpens : ref _readOpens);
-            return ValueTask.FromResult(reply);
+            return reply;
         }
     }
 
@@ -203,6 +230,8 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         int length = (int)Math.Min(buffer.Length, file.Size - request.Offset);
         try
         {
+            // Asked for first, so the block read now never waits behind those fetched ahead.
+            var present = _downloads.EnsureAsync(file.Content, request.Offset, length, cancellationToken);
             if (request.Offset == file.NextOffset)
             {
                 // A sequential reader: the blocks after this one will be asked for next.
@@ -210,7 +239,7 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
                 _downloads.FetchAhead(file.Content, next, ReadAhead);
             }
             file.NextOffset = request.Offset + length;
-            await _downloads.EnsureAsync(file.Content, request.Offset, length, cancellationToken);
+            await present;
             return _cache.Read(file.Blob, request.Offset, buffer.Span[..length]);
         }
         catch (IOException e)
@@ -275,7 +304,9 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         {
             if (change.Kind != ViewChangeKind.Added)
             {
-                _session?.InvalidateInode((ulong)change.Id);
+                // Attributes only (offset -1): dropping pages would wait for a READ in flight,
+                // maybe for a fetch; each open drops the pages anyway (no KEEP_CACHE).
+                _session?.InvalidateInode((ulong)change.Id, -1);
             }
             // Also for an added name: the kernel may hold a negative entry for it.
             _session?.InvalidateEntry((ulong)change.Parent, change.Name);
@@ -292,12 +323,23 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             }
             _files.Clear();
         }
+        _db.Dispose();
     }
 
-    private int OpenBacking(BlobHash blob)
+    /// <summary>The backing id of the blob's cache file; 0 when the kernel refuses it (served by READ then).</summary>
+    private int TryOpenBacking(BlobHash blob)
     {
-        using var handle = _cache.OpenRead(blob);
-        return _session!.OpenBacking(handle);
+        try
+        {
+            using var handle = _cache.OpenRead(blob);
+            return _session!.OpenBacking(handle);
+        }
+        catch (Exception e) when (e is IOException or LinuxException or UnauthorizedAccessException)
+        {
+            // EPERM without CAP_SYS_ADMIN, ELOOP with the cache on overlayfs, or the file gone.
+            Log.PassthroughRefused(_logger, blob.ToString(), e.Message);
+            return 0;
+        }
     }
 
     private ViewEntry Find(ulong nodeId)
