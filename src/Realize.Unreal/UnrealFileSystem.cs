@@ -11,7 +11,8 @@ namespace Realize.Unreal;
 /// system over <c>unreal.db</c>'s view tree, whose entry ids are the inode numbers. Names and
 /// attributes are cached by the kernel for long, because <see cref="Invalidate"/> tells it what
 /// changed. A file whose blob is complete in the cache opens with passthrough (reads never reach
-/// this process); another is served by READ, its blocks fetched on demand.
+/// this process); another is served by READ, its blocks fetched on demand. It owns the
+/// <see cref="UnrealDb"/> connection it is given: disposing it closes that.
 /// </summary>
 public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
 {
@@ -126,16 +127,30 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         {
             throw new FuseErrnoException(Errno.EISDIR);
         }
-        bool complete = file.Size == 0 || _cache.Find(blob) is { Complete: true };
-        _cache.Count(hit: complete);
+        // Held before it is looked at: else it could be evicted between the look and the backing open.
         var hold = _cache.Hold(blob);
+        try
+        {
+            return ValueTask.FromResult(Open(request.NodeId, blob, file.Size, hold));
+        }
+        catch
+        {
+            hold.Dispose();
+            throw;
+        }
+    }
+
+    private FuseOpenReply Open(ulong nodeId, BlobHash blob, long size, IDisposable hold)
+    {
+        bool complete = size == 0 || _cache.Find(blob) is { Complete: true };
+        _cache.Count(hit: complete);
         lock (_gate)
         {
             ulong handle = _nextHandle++;
-            var mode = _inodes.GetValueOrDefault(request.NodeId);
+            var mode = _inodes.GetValueOrDefault(nodeId);
             FuseOpenReply reply;
             bool passthrough = false, counted = true;
-            if (_passthrough && complete && file.Size > 0 && (mode is null || (mode.Passthrough && mode.Blob == blob)))
+            if (_passthrough && complete && size > 0 && (mode is null || (mode.Passthrough && mode.Blob == blob)))
             {
                 mode ??= new InodeMode(true, blob, OpenBacking(blob));
                 reply = new FuseOpenReply(handle, FuseOpenFlags.Passthrough, mode.BackingId);
@@ -156,11 +171,11 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             if (counted)
             {
                 mode!.Handles++;
-                _inodes[request.NodeId] = mode;
+                _inodes[nodeId] = mode;
             }
-            _files[handle] = new OpenFile(request.NodeId, blob, file.Size, hold, counted);
+            _files[handle] = new OpenFile(nodeId, blob, size, hold, counted);
             Interlocked.Increment(ref passthrough ? ref _passthroughOpens : ref _readOpens);
-            return ValueTask.FromResult(reply);
+            return reply;
         }
     }
 
@@ -266,6 +281,11 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
                 file.Hold.Dispose();
             }
             _files.Clear();
+        }
+        // Its connection is its own (UnrealService opens one for it and keeps no other reference).
+        lock (_dbGate)
+        {
+            _db.Dispose();
         }
     }
 
