@@ -201,7 +201,17 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             }
             file.NextOffset = request.Offset + length;
             await _downloads.EnsureAsync(file.Blob, file.Size, request.Offset, length, cancellationToken);
-            return _cache.Read(file.Blob, request.Offset, buffer.Span[..length]);
+            try
+            {
+                return _cache.Read(file.Blob, request.Offset, buffer.Span[..length]);
+            }
+            catch (IOException e)
+            {
+                // The cache dropped the blob (its file was changed behind its back): fetched again, once.
+                Log.ReadFailed(_logger, file.Blob.ToString(), request.Offset, e.Message + "; fetching it again");
+                await _downloads.EnsureAsync(file.Blob, file.Size, request.Offset, length, cancellationToken);
+                return _cache.Read(file.Blob, request.Offset, buffer.Span[..length]);
+            }
         }
         catch (IOException e)
         {

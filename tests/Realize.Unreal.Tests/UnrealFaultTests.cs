@@ -124,4 +124,31 @@ public sealed class UnrealFaultTests
         Assert.True(content.AsSpan().SequenceEqual(read));
         Assert.Equal(fetched + 2, unreal.Fetcher.TotalBlockRequests);
     }
+
+    [Fact]
+    public async Task APartialBlobTruncatedInTheCache_IsDroppedAtTheNextRead_AndThatReadIsServedExact()
+    {
+        await using var unreal = await MountedUnreal.StartAsync();
+        unreal.Fetcher.AddPeer("nas");
+        byte[] content = MountedUnreal.Content((11 << 20) + 5, 15);
+        var blob = unreal.Add("f.bin", content);
+        byte[] buffer = new byte[4096];
+        using var file = File.OpenHandle(unreal.PathOf("f.bin"));
+        // Not at the start: no fetch-ahead, only block 2 comes.
+        Assert.Equal((0, buffer.Length), Native.Pread(file, buffer, 8 << 20));
+        Assert.True(unreal.Cache.Find(blob) is { Complete: false, BlocksPresent: 1 });
+        int fetched = unreal.Fetcher.TotalBlockRequests;
+
+        using (var damaged = File.OpenHandle(unreal.BlobFile(blob), FileMode.Open, FileAccess.ReadWrite))
+        {
+            RandomAccess.SetLength(damaged, 1 << 20);
+        }
+        // Pages the kernel has not cached yet: the read reaches the cache file.
+        var (errno, read) = Native.Pread(file, buffer, (10 << 20) + 8192);
+
+        Assert.Equal((0, buffer.Length), (errno, read));
+        Assert.True(content.AsSpan((10 << 20) + 8192, buffer.Length).SequenceEqual(buffer));
+        Assert.True(unreal.Fetcher.TotalBlockRequests > fetched, "block 2 was not fetched again");
+        Assert.Contains(unreal.Logs.Lines, l => l.Message.Contains("shorter than the blob", StringComparison.Ordinal));
+    }
 }
