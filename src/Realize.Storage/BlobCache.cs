@@ -139,13 +139,34 @@ public sealed class BlobCache : IDisposable
         }
     }
 
-    /// <summary>The blob's state in the cache, or null when it has none of it.</summary>
+    /// <summary>
+    /// The blob's state in the cache, or null when it has none of it. A complete blob whose file
+    /// is gone or no longer of its length (changed behind the cache's back) is dropped first: it
+    /// would be opened with passthrough, where reads never reach the cache. A change that keeps
+    /// the length is not seen here (that would mean hashing the file at each open).
+    /// </summary>
     public CachedBlob? Find(BlobHash blob)
     {
         lock (_gate)
         {
-            return _entries.TryGetValue(blob, out var e) ? new CachedBlob(blob, e.Size, e.Complete, e.Count, e.Present.Length) : null;
+            if (!_entries.TryGetValue(blob, out var e))
+            {
+                return null;
+            }
+            if (e.Complete && e.Size > 0 && !HasItsLength(blob, e.Size))
+            {
+                _entries.Remove(blob);
+                Remove(blob, e);
+                return null;
+            }
+            return new CachedBlob(blob, e.Size, e.Complete, e.Count, e.Present.Length);
         }
+    }
+
+    private bool HasItsLength(BlobHash blob, long size)
+    {
+        var file = new FileInfo(PathOf(blob));
+        return file.Exists && file.Length == size;
     }
 
     /// <summary>Counts an open as a hit (the blob was complete) or a miss.</summary>
@@ -269,7 +290,11 @@ public sealed class BlobCache : IDisposable
         }
     }
 
-    /// <summary>Reads from the blob's file (the caller made sure the blocks are there); returns the bytes read.</summary>
+    /// <summary>
+    /// Reads from the blob's file (the caller made sure the blocks are there, and the range is
+    /// within the blob); returns the bytes read. A file shorter than its blob (changed behind the
+    /// cache's back) is dropped, and the read throws <see cref="IOException"/>.
+    /// </summary>
     public int Read(BlobHash blob, long offset, Span<byte> destination)
     {
         SafeFileHandle handle;
@@ -295,6 +320,13 @@ public sealed class BlobCache : IDisposable
                     break;
                 }
                 total += read;
+            }
+            if (total < destination.Length)
+            {
+                // The file is shorter than its blob: changed behind the cache's back. Its blocks
+                // are fetched again at the next use.
+                Drop(blob);
+                throw new IOException($"the cache file of blob {blob} is shorter than the blob: dropped");
             }
             return total;
         }

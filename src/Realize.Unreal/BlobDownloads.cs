@@ -230,10 +230,20 @@ public sealed class BlobDownloads : IDisposable
         }
         lock (_gate)
         {
+            // Again under the lock: a fetch that ended since the look above has kept its list and left _lists.
+            if (_cache.BlockList(blob) is { } kept)
+            {
+                return Task.FromResult(kept);
+            }
             if (!_lists.TryGetValue(blob, out var running))
             {
                 running = FetchListAsync(peer, blob, size, cancellation);
-                _lists[blob] = running;
+                // One that ended at once (a peer refusing without a round trip) has run its finally
+                // already: kept here, its failure would be every later caller's, for good.
+                if (!running.IsCompleted)
+                {
+                    _lists[blob] = running;
+                }
             }
             return running;
         }

@@ -11,7 +11,8 @@ namespace Realize.Unreal;
 /// system over <c>unreal.db</c>'s view tree, whose entry ids are the inode numbers. Names and
 /// attributes are cached by the kernel for long, because <see cref="Invalidate"/> tells it what
 /// changed. A file whose blob is complete in the cache opens with passthrough (reads never reach
-/// this process); another is served by READ, its blocks fetched on demand.
+/// this process); another is served by READ, its blocks fetched on demand. It owns the
+/// <see cref="UnrealDb"/> connection it is given: disposing it closes that.
 /// </summary>
 public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
 {
@@ -240,7 +241,17 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             }
             file.NextOffset = request.Offset + length;
             await present;
-            return _cache.Read(file.Blob, request.Offset, buffer.Span[..length]);
+            try
+            {
+                return _cache.Read(file.Blob, request.Offset, buffer.Span[..length]);
+            }
+            catch (IOException e)
+            {
+                // The cache dropped the blob (its file was changed behind its back): fetched again, once.
+                Log.ReadFailed(_logger, file.Blob.ToString(), request.Offset, e.Message + "; fetching it again");
+                await _downloads.EnsureAsync(file.Content, request.Offset, length, cancellationToken);
+                return _cache.Read(file.Blob, request.Offset, buffer.Span[..length]);
+            }
         }
         catch (IOException e)
         {
@@ -323,7 +334,11 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             }
             _files.Clear();
         }
-        _db.Dispose();
+        // Its connection is its own (UnrealService opens one for it and keeps no other reference).
+        lock (_dbGate)
+        {
+            _db.Dispose();
+        }
     }
 
     /// <summary>The backing id of the blob's cache file; 0 when the kernel refuses it (served by READ then).</summary>
