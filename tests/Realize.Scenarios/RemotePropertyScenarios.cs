@@ -18,8 +18,9 @@ namespace Realize.Scenarios;
 /// file reads through B's view with the content the operations gave it.
 /// </summary>
 /// <remarks>
-/// Each run is drawn from a seeded <see cref="Random"/> (A's tree, the operations, the pauses
-/// between them), so the seed and the operation log are in every failure message.
+/// Each run is drawn from a seeded <see cref="Random"/> (A's tree, in half the runs with a file
+/// of random bytes over several 4 MiB blocks, the operations, the pauses between them), so the
+/// seed and the operation log are in every failure message.
 /// <c>REALIZE_REMOTE_PROPERTY_SEED</c> sets the first seed, <c>REALIZE_REMOTE_PROPERTY_RUNS</c>
 /// the number of runs (default 4: two daemons start for each, which CI's 2 cores feel) and
 /// <c>REALIZE_REMOTE_PROPERTY_OPS</c> the longest sequence (default 40).
@@ -76,6 +77,7 @@ public sealed class RemotePropertyScenarios(ITestOutputHelper output)
         private readonly ViewOpModel _model;
         private readonly List<Notification> _history = [];
         private Dictionary<string, SeenVersion> _seenOnA = [];
+        private readonly (string Path, byte[] Content)? _big;
         private int _done;
 
         public Run(UnrealPair pair, int seed)
@@ -85,13 +87,21 @@ public sealed class RemotePropertyScenarios(ITestOutputHelper output)
             // The generator's tree of one arena, its root A's directory; what lies outside the arena is not A's to share.
             _tree = new LowerSpec([.. ViewOpGenerator.RandomLower(_random, s_arenas).Entries.Where(e => RelPaths.IsAtOrBelow(e.Path, Arena))]);
             _model = new ViewOpModel(_tree);
+            if (_random.Next(2) == 0)
+            {
+                // Random bytes over several of the Unreal's 4 MiB blocks: a block served or stored out of place reads wrong.
+                var dirs = _tree.Entries.Where(e => e.Data is null).Select(e => e.Path).ToList();
+                _big = (RelPaths.Join(dirs[_random.Next(dirs.Count)], "big.bin"), new byte[_random.Next(4 << 20, 10 << 20)]);
+                _random.NextBytes(_big.Value.Content);
+                _model.Add(_big.Value.Path, _big.Value.Content);
+            }
         }
 
         /// <summary>What was done, in order.</summary>
         public List<string> Log { get; } = [];
 
         /// <summary>How much the run did, for the test's output.</summary>
-        public string Summary => $"{_model.Under(Arena).Count} files in B's arena after {_done} operations, {_history.Count} notifications, {_seenOnA.Count} rows on A";
+        public string Summary => $"{_model.Under(Arena).Count} files in B's arena after {_done} operations{(_big is null ? "" : $" ({Log.Count(l => l.Contains("big.bin", StringComparison.Ordinal))} naming big.bin)")}, {_history.Count} notifications, {_seenOnA.Count} rows on A";
 
         /// <summary>Builds A's tree, starts both daemons, does the operations and checks; returns why the property failed, or null.</summary>
         public async Task<string?> ExecuteAsync()
@@ -99,6 +109,10 @@ public sealed class RemotePropertyScenarios(ITestOutputHelper output)
             foreach (var entry in _tree.Entries.Where(e => e.Path != Arena))
             {
                 new LowerSpec([entry with { Path = entry.Path[(Arena.Length + 1)..] }]).Build(_pair.ADocs);
+            }
+            if (_big is (string bigPath, byte[] bigContent))
+            {
+                File.WriteAllBytes(Path.Combine(_pair.ADocs, bigPath[(Arena.Length + 1)..]), bigContent);
             }
             var start = Tree.Files(_pair.ADocs);
             if (Mismatch(start, Hashes(_model.Under(Arena)), "A's directory", "its tree") is { } built)
@@ -265,7 +279,7 @@ public sealed class RemotePropertyScenarios(ITestOutputHelper output)
         public string Describe(string failure)
         {
             var text = new StringBuilder()
-                .AppendLine(CultureInfo.InvariantCulture, $"A's tree: {_tree}")
+                .AppendLine(CultureInfo.InvariantCulture, $"A's tree: {_tree}{(_big is (string bigPath, byte[] bigContent) ? $", {bigPath} = {bigContent.Length} random bytes" : "")}")
                 .AppendLine("what was done through B's view:")
                 .AppendJoin('\n', Log.Select((line, i) => $"  {i + 1,3}. {line}")).AppendLine()
                 .AppendLine(CultureInfo.InvariantCulture, $"failure: {failure}")

@@ -23,6 +23,9 @@ public sealed class ViewOpModel
         }
     }
 
+    /// <summary>A file made outside the operations (random bytes, say, which a <see cref="Content"/> cannot hold).</summary>
+    public void Add(string path, byte[] content) => _files[path] = content;
+
     /// <summary>Every regular file, relative to the tree's root, with its content.</summary>
     public IReadOnlyDictionary<string, byte[]> Files => _files;
 
