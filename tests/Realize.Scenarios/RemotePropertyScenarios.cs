@@ -27,10 +27,10 @@ namespace Realize.Scenarios;
 /// Left out of the generator's mix: hard links, because overlay reports a write to a
 /// hard-linked file under the name it first looked the file up by, and once that name is
 /// deleted inotify says nothing (see HistoryPropertyTests; the daemon's hourly rescan finds
-/// those changes, which no run waits for); scans and remounts, because the daemon watches and
-/// owns its mounts itself. Everything else the generator draws is in: a remote file's writes,
-/// appends, truncates, deletes, renames, chmod and xattrs, remote directories renamed, removed
-/// and made again, and the arena's root itself moved away or replaced.
+/// those changes, which no run waits for). Everything else the generator draws is in: a remote
+/// file's writes, appends, truncates, deletes, renames, chmod and xattrs, remote directories
+/// renamed, removed and made again, the arena's root itself moved away or replaced (in a third
+/// of the runs); its scans are <c>realize scan</c> on B and its remounts restarts of either daemon.
 /// </remarks>
 public sealed class RemotePropertyScenarios(ITestOutputHelper output)
 {
@@ -101,7 +101,9 @@ public sealed class RemotePropertyScenarios(ITestOutputHelper output)
         public List<string> Log { get; } = [];
 
         /// <summary>How much the run did, for the test's output.</summary>
-        public string Summary => $"{_model.Under(Arena).Count} files in B's arena after {_done} operations{(_big is null ? "" : $" ({Log.Count(l => l.Contains("big.bin", StringComparison.Ordinal))} naming big.bin)")}, {_history.Count} notifications, {_seenOnA.Count} rows on A";
+        public string Summary => $"{_model.Under(Arena).Count} files in B's arena after {_done} operations{(_big is null ? "" : $" ({Log.Count(l => l.Contains("big.bin", StringComparison.Ordinal))} naming big.bin)")}, {Count("realize scan")} scans, {Count("restarted")} restarts, {_history.Count} notifications, {_seenOnA.Count} rows on A";
+
+        private int Count(string start) => Log.Count(l => l.StartsWith(start, StringComparison.Ordinal));
 
         /// <summary>Builds A's tree, starts both daemons, does the operations and checks; returns why the property failed, or null.</summary>
         public async Task<string?> ExecuteAsync()
@@ -125,10 +127,18 @@ public sealed class RemotePropertyScenarios(ITestOutputHelper output)
             // The arena's root moved or removed now and then only: once it is gone, none of A's files is left to work on.
             bool roots = _random.Next(3) == 0;
             var generator = new ViewOpGenerator(_random, s_arenas, Realize.TestSupport.Seeds.IntFromEnvironment("REALIZE_REMOTE_PROPERTY_OPS") ?? DefaultMostOps,
-                new ViewOpMix { HardLinks = false, ScansAndRemounts = false, ArenaRootsChange = roots });
+                new ViewOpMix { HardLinks = false, ArenaRootsChange = roots });
             Log.Add(roots ? "the arena's root may change" : "the arena's root stays");
             for (int step = 0; generator.Next(_pair.View, step) is { } op; step++)
             {
+                if (op.Kind is ViewOpKind.Scan or ViewOpKind.Remount)
+                {
+                    if (await RunnerStepAsync(op.Kind) is { } refused)
+                    {
+                        return refused;
+                    }
+                    continue;
+                }
                 try
                 {
                     op.Apply(_pair.View);
@@ -184,6 +194,34 @@ public sealed class RemotePropertyScenarios(ITestOutputHelper output)
             var left = UnrealPair.MountsUnder(_pair.B.Root).Concat(UnrealPair.MountsUnder(_pair.View)).ToList();
             return (a, b, left.Count) == (0, 0, 0) ? null
                 : $"A exited with {a}, B with {b}; still mounted: [{string.Join(", ", left.Select(m => $"{m.Target} ({m.FsType})"))}]";
+        }
+
+        /// <summary>
+        /// The generator's steps for a runner, done to the daemons: a scan is <c>realize scan</c>
+        /// on B (it must find nothing the watching missed, once B has settled, so only its
+        /// answer is checked); a remount restarts B's daemon (a fresh Unreal and view over the
+        /// same tables, and a catch-up scan) or, one time in three, A's (B's history resumes
+        /// from A's cursor). Returns why it failed, or null.
+        /// </summary>
+        private async Task<string?> RunnerStepAsync(ViewOpKind kind)
+        {
+            if (kind == ViewOpKind.Scan)
+            {
+                var answer = await _pair.DaemonB!.SendAsync("scan", UnrealPair.Deadline);
+                Log.Add($"realize scan on B: {answer.Error ?? answer.Summary}");
+                return answer.Error is { } error ? "B refused to scan: " + error : null;
+            }
+            bool a = _random.Next(3) == 0;
+            var clock = Stopwatch.StartNew();
+            int code = (a ? _pair.DaemonA! : _pair.DaemonB!).Stop(UnrealPair.Deadline);
+            if (code != 0)
+            {
+                Log.Add($"{(a ? "A" : "B")}'s daemon stopped with {code}");
+                return $"{(a ? "A" : "B")}'s daemon exited with {code} when stopped";
+            }
+            await (a ? _pair.StartAAsync() : _pair.StartBAsync());
+            Log.Add($"restarted {(a ? "A" : "B")}'s daemon in {clock.Elapsed.TotalSeconds:0.00} s");
+            return null;
         }
 
         /// <summary>Every regular file of B's whole view, read byte for byte, against the model; null when they agree.</summary>
