@@ -19,6 +19,7 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
     private UnrealMount? _mount;
     private PeerBlockFetcher? _fetcher;
     private CachedBlobSource? _source;
+    private SmallFilePrefetch? _prefetch;
 
     /// <summary>Whether this store's merged view lies over the Unreal.</summary>
     public static bool IsUsed(Store store) => store.Config.Mount is not null && store.Config.Lower is null;
@@ -53,6 +54,7 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
         var owner = Stat.Lstat(store.Root);
         var fileSystem = new UnrealFileSystem(store.OpenUnreal(), Cache, Downloads, owner.Uid, owner.Gid, _logger);
         _mount = await UnrealMount.StartAsync(store.UnrealMountDir, fileSystem, _logger);
+        _prefetch = new SmallFilePrefetch(store.OpenUnreal(), Cache, Downloads, _logger);
         _source = new CachedBlobSource(Cache);
         history.BlobSource = _source;
         history.ViewChanged += OnViewChanged;
@@ -88,6 +90,7 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
         {
             Invalidate(changes);
         }
+        _prefetch?.Offer(changes);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -103,6 +106,11 @@ internal sealed class UnrealService(Store store, HistoryService history, ILogger
         {
             _mount = null;
             await mount.DisposeAsync();
+        }
+        if (_prefetch is { } prefetch)
+        {
+            _prefetch = null;
+            await prefetch.DisposeAsync();
         }
         _source = null;
         _fetcher?.Dispose();

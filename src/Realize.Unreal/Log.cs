@@ -15,4 +15,7 @@ internal static partial class Log
 
     [LoggerMessage(453, LogLevel.Warning, "passthrough refused for blob {Blob} ({Reason}): served by READ")]
     public static partial void PassthroughRefused(ILogger logger, string blob, string reason);
+
+    [LoggerMessage(454, LogLevel.Debug, "{Path} not fetched ahead: {Reason}; it is fetched when read")]
+    public static partial void PrefetchFailed(ILogger logger, string path, string reason);
 }

@@ -77,6 +77,28 @@ public sealed class RemoteViewScenarios(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ASmallFileNewOnA_IsFetchedIntoBsCacheBeforeAnyRead_ALargeOneOnlyWhenRead()
+    {
+        using var pair = UnrealPair.Create("remote-prefetch");
+        string largeContent = new('L', (int)Unreal.SmallFilePrefetch.MaxSize + 1);
+        pair.WriteOnA("large.bin", largeContent);
+        await pair.StartBothAsync();
+        Assert.True(File.Exists(Path.Combine(pair.BDocs, "large.bin")));
+        // Added while both run: the view's change is what starts the fetch.
+        pair.WriteOnA("note.txt", "a small note");
+        string small = Path.Combine(pair.B.UnrealDir, "blobs", ContentHasher.HashBytes(Encoding.UTF8.GetBytes("a small note")).Hex);
+        string large = Path.Combine(pair.B.UnrealDir, "blobs", ContentHasher.HashBytes(Encoding.UTF8.GetBytes(largeContent)).Hex);
+
+        await Poll.UntilAsync(() => File.Exists(small), UnrealPair.Deadline, () => $"note.txt's blob never reached B's cache; B's log:\n{pair.DaemonB!.LogTail()}");
+        // A gone: the note reads from the cache alone.
+        Assert.Equal(0, pair.DaemonA!.Stop(UnrealPair.Deadline));
+
+        Assert.Equal("a small note", File.ReadAllText(Path.Combine(pair.BDocs, "note.txt")));
+        Assert.Equal(0, pair.DaemonB!.Stop(UnrealPair.Deadline));
+        Assert.False(File.Exists(large), "large.bin was fetched though nothing read it");
+    }
+
+    [Fact]
     public async Task UpStoppedWithSigterm_LeavesNeitherTheUnrealNorTheMergedViewMounted()
     {
         using var pair = UnrealPair.Create("remote-stop");
