@@ -7,7 +7,7 @@ namespace Realize.Daemon;
 /// <summary>
 /// Which changed paths wait to be examined, and until when (Stopwatch ticks). Each changed path
 /// is examined (with what lies below it) once quiet for the settle delay, or at once when it
-/// was closed after writing, unless it was examined less than a settle delay before it changed
+/// was closed after writing or is the new name of a rename whose old name inotify gave, unless it was examined less than a settle delay before it changed
 /// (and has not been quiet for one since): a file written over and over is then recorded once
 /// it stops. The two ends of a rename are examined together, so a moved file keeps its blob unread.
 /// Used by the watch loop's thread alone.
@@ -56,7 +56,11 @@ internal sealed class SettleQueue(long settle)
             // again every settle delay.
             _examined[key] = now;
         }
-        _due[key] = closed && !examinedLately ? Math.Min(_due.GetValueOrDefault(key, long.MaxValue), now) : now + settle;
+        // A rename whose two ends inotify paired is whole at once (rename(2) is atomic), as is a
+        // file closed after writing: examined now, so that a moved directory reaches the peers
+        // without waiting for quiet.
+        bool whole = closed || movedFrom is not null;
+        _due[key] = whole && !examinedLately ? Math.Min(_due.GetValueOrDefault(key, long.MaxValue), now) : now + settle;
         if (movedFrom is { } source)
         {
             _partners[key] = source;
