@@ -1,0 +1,10 @@
+# Row group "unreal": two daemons, A listening with the data, B blind with its merged view over
+# the Unreal: find over 100,000 remote files (first and second run) vs native; the first read of
+# an uncached 1 GiB file vs rclone mount; the cached file warm and cold vs its blob file.
+unreal_rows=5
+group_unreal() {
+    local files=100000 mib=1024 runs=5
+    [ "$quick" = 0 ] || { files=20000; mib=256; runs=1; }
+    bench unreal-setup "$dir/u" --files "$files" --mib "$mib" --cli "$cli"
+    bench unreal "$dir/u" --runs "$runs" --first-runs "$runs" --cold-runs "$runs" --find-runs "$runs" --cli "$cli"
+}
