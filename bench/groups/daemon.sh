@@ -4,7 +4,7 @@
 daemon_rows=3
 group_daemon() {
     local latency=21 files=100000 idle=30
-    [ "$quick" = 0 ] || { latency=5; files=20000; idle=5; }
+    [ "$quick" = 0 ] || { latency=5; files=10000; idle=5; }
     bench daemon-setup "$dir/latency" --cli "$cli"
     bench daemon-latency "$dir/latency" --runs "$latency" --cli "$cli"
     bench daemon-setup "$dir/load" --cli "$cli"

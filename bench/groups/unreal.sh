@@ -4,7 +4,7 @@
 unreal_rows=5
 group_unreal() {
     local files=100000 mib=1024 runs=5
-    [ "$quick" = 0 ] || { files=20000; mib=256; runs=1; }
+    [ "$quick" = 0 ] || { files=10000; mib=256; runs=1; }
     bench unreal-setup "$dir/u" --files "$files" --mib "$mib" --cli "$cli"
     bench unreal "$dir/u" --runs "$runs" --first-runs "$runs" --cold-runs "$runs" --find-runs "$runs" --cli "$cli"
 }
