@@ -15,8 +15,9 @@ const string Usage = """
       mount DIR | unmount DIR           the merged view of DIR's store
       daemon-setup DIR                  a store in DIR for the daemon: arena "bench" in the merged view
       daemon-latency DIR [--runs N]     with 'realize up' running: close() to the durable notification in index.db: a row
-      daemon-load DIR N [--idle-s S]    with 'realize up' running: N files created through the view until all recorded,
-                                        then the daemon idle watching them (RSS, CPU): two rows
+      daemon-load DIR N [--batches K] [--idle-s S]
+                                        with 'realize up' running: K batches (default 5) of N files created through the
+                                        view, each until all recorded; then the daemon idle watching them (RSS): two rows
       peers-setup DIR N [--runs N]      a listening store DIR/nas with a history of N added files, and N fresh blind laptops
       peers DIR [--runs N]              'realize up' on nas and each laptop in turn: the whole history over TLS on
                                         loopback, applied and acknowledged, vs the same batches applied in-process: a row
@@ -60,7 +61,8 @@ try
         ["unmount", var dir] => ScanBench.Unmount(dir),
         ["daemon-setup", var dir, .. var rest] => DaemonBench.Setup(dir, Cli(rest)),
         ["daemon-latency", var dir, .. var rest] => DaemonBench.Latency(dir, Cli(rest), Options.Number(rest, "--runs", 21)),
-        ["daemon-load", var dir, var count, .. var rest] => DaemonBench.Load(dir, Cli(rest), Options.Count(count), Options.Number(rest, "--idle-s", 30)),
+        ["daemon-load", var dir, var count, .. var rest] => DaemonBench.Load(dir, Cli(rest), Options.Count(count), Options.Number(rest, "--batches", 5),
+            Options.Number(rest, "--idle-s", 30)),
         ["peers-setup", var dir, var count, .. var rest] => PeersBench.Setup(dir, Options.Count(count), Options.Runs(rest)),
         ["peers-baseline", var dir] => PeersBench.BaselineOnly(dir),
         ["peers", var dir, .. var rest] => PeersBench.Run(dir, Cli(rest), Options.Runs(rest)),
