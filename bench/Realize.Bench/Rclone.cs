@@ -6,9 +6,9 @@ namespace Realize.Bench;
 
 /// <summary>
 /// rclone beside the Unreal's first read: <c>rclone serve http</c> of A's directory on
-/// 127.0.0.1 (read-only, no keys: it works offline on loopback), and for each read a new
-/// <c>rclone mount :http:</c> of it with <c>--vfs-cache-mode full</c> and an empty cache
-/// directory, so that each read fetches everything over loopback as the Unreal's does. Each
+/// 127.0.0.1 (read-only, no keys: it works offline on loopback) and <c>rclone mount :http:</c>
+/// of it with <c>--vfs-cache-mode full</c> and an empty cache directory, both new for each read,
+/// so that each read fetches everything over loopback as the Unreal's does. Each
 /// process's pid is kept in <c>WORK/*.pid</c> while it runs (bench/run stops what is left from
 /// there), its output in <c>WORK/*.log</c>.
 /// </summary>
@@ -17,14 +17,12 @@ internal sealed class Rclone : IDisposable
     private readonly RcloneProcess _serve;
     private readonly string _work;
     private readonly string _url;
-    private readonly string _file;
 
-    private Rclone(RcloneProcess serve, string work, string url, string file)
+    private Rclone(RcloneProcess serve, string work, string url)
     {
         _serve = serve;
         _work = work;
         _url = url;
-        _file = file;
     }
 
     /// <summary>Starts <c>rclone serve http DIRECTORY</c> and returns once it answers.</summary>
@@ -34,7 +32,7 @@ internal sealed class Rclone : IDisposable
         int port = Realize.Network.Loopback.FreePort();
         string address = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
         var serve = RcloneProcess.Start(work, "serve", ["serve", "http", directory, "--addr", address, "--read-only"]);
-        var rclone = new Rclone(serve, work, $"http://{address}", Path.Combine(directory, "big.bin"));
+        var rclone = new Rclone(serve, work, $"http://{address}");
         try
         {
             serve.WaitUntil(() => Answers(port), $"rclone serve http to answer on {address}");
@@ -50,11 +48,11 @@ internal sealed class Rclone : IDisposable
     /// <summary>"rclone v1.60.1-DEV": the first line of <c>rclone version</c>.</summary>
     public static string Version() => Measure.Capture("rclone", "version").Output.Split('\n')[0].Trim();
 
-    /// <summary>The serving process's peak RSS and CPU seconds so far.</summary>
-    public string Cost() => string.Create(CultureInfo.InvariantCulture, $"peak {_serve.PeakMegabytes():0.0} MB, {_serve.CpuSeconds():0.00} CPU s");
+    /// <summary>The serving process's peak RSS (MB) and CPU seconds so far.</summary>
+    public (double Peak, double Cpu) Cost() => (_serve.PeakMegabytes(), _serve.CpuSeconds());
 
-    /// <summary>A new mount with an empty cache, returned once it shows the served files.</summary>
-    public RcloneMount Mount(int run)
+    /// <summary>A new mount with an empty cache, returned once it shows <paramref name="name"/> with <paramref name="size"/> bytes.</summary>
+    public RcloneMount Mount(int run, string name, long size)
     {
         string mount = Path.Combine(_work, string.Create(CultureInfo.InvariantCulture, $"mnt-{run}"));
         string cache = Path.Combine(_work, string.Create(CultureInfo.InvariantCulture, $"cache-{run}"));
@@ -65,7 +63,8 @@ internal sealed class Rclone : IDisposable
         var result = new RcloneMount(process, mount, cache);
         try
         {
-            process.WaitUntil(() => Mounts.IsMountPoint(mount) && File.Exists(Path.Combine(mount, Path.GetFileName(_file))), "rclone mount to show the served files");
+            process.WaitUntil(() => Mounts.IsMountPoint(mount) && new FileInfo(Path.Combine(mount, name)) is { Exists: true } file && file.Length == size,
+                $"rclone mount to show {name} with {size} bytes");
         }
         catch
         {
