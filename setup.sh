@@ -9,9 +9,10 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-# Debian packages: openssl and findutils are the baselines of the benchmarks.
+# Debian packages: openssl and findutils are baselines of the benchmarks (bench/run), and so
+# are syncthing and rclone (rclone mount needs fuse3's fusermount3); syncthing.sh uses jq and curl.
 missing=()
-for pkg in openssl findutils ca-certificates; do
+for pkg in openssl findutils ca-certificates syncthing rclone fuse3 jq curl; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures Syncthing's end-to-end propagation latency between two instances on loopback,
-# for comparison with the daemon's close() latency of bench/run.sh (see bench/README.md).
+# for comparison with Realize's change latencies (see bench/README.md, "Syncthing").
 # Needs root (it installs Debian's syncthing, jq and curl when missing). Takes about a minute.
 #
 # Two instances A and B, each with its own --home, share one folder (sendreceive, the

@@ -12,7 +12,7 @@ namespace Realize.Bench;
 /// <summary>
 /// <c>realize up</c> run as a user runs it (a <see cref="DaemonProcess"/>), with what the
 /// benchmarks add: its output appended to <c>DIR/daemon.log</c>, its pid in <c>DIR/daemon.pid</c>
-/// while it runs (bench/run.sh stops it from there when this program dies), its CPU time and
+/// while it runs (bench/run stops it from there when this program dies), its CPU time and
 /// memory, and a clean stop checked (exit code 0, the merged view unmounted).
 /// </summary>
 internal sealed class BenchDaemon : IDisposable
@@ -110,13 +110,7 @@ internal sealed class BenchDaemon : IDisposable
     }
 
     /// <summary>User and system CPU time of the daemon so far, in seconds (<c>/proc/PID/stat</c>).</summary>
-    public double CpuSeconds()
-    {
-        string stat = File.ReadAllText($"/proc/{Pid}/stat");
-        // pid (comm) state ppid ...: utime and stime are fields 14 and 15, in USER_HZ (100 a second).
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
+    public double CpuSeconds() => CostMeter.CpuSeconds(Pid);
 
     /// <summary>A field of the daemon's <c>/proc/PID/status</c> (VmRSS, VmHWM), in MB of 10^6 bytes.</summary>
     public double Megabytes(string field) => Measure.StatusMegabytes(field, $"/proc/{Pid}/status");

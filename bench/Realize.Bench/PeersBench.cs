@@ -61,8 +61,11 @@ internal static class PeersBench
 
     private static string PathOf(int i) => string.Create(CultureInfo.InvariantCulture, $"d{i / 10_000:D4}/e{i / 100 % 100:D2}/f{i:D7}.txt");
 
-    /// <summary>Each laptop in turn receives nas's whole history; then the latency of new files, nas to laptop-0.</summary>
-    public static int Run(string dir, string cli, int runs, int latencyRuns)
+    /// <summary>
+    /// The row "notifications per second A → B over TLS": each laptop in turn receives nas's
+    /// whole history, against the same batches applied in-process (<see cref="Baseline"/>).
+    /// </summary>
+    public static int Run(string dir, string cli, int runs)
     {
         var nasStore = Store.Open(Path.Combine(dir, "nas", "store"));
         long count;
@@ -70,25 +73,31 @@ internal static class PeersBench
         {
             count = index.LastIndex(s_arena);
         }
-        Measure.Result("peers_notifications", count);
-        Baseline(dir, count);
-        using var nas = BenchDaemon.Start(cli, Path.Combine(dir, "nas"), settleMs: null);
-        var rates = new List<double>();
-        var applied = new List<double>();
-        double laptopPeak = 0;
-        for (int run = 0; run < runs; run++)
+        Rows.Measure($"{count:N0} added notifications from a listening peer to a blind one over TLS on loopback, applied and acknowledged", () =>
         {
-            var (rate, appliedRate, peak) = Throughput(dir, cli, nas, run, count);
-            rates.Add(rate);
-            applied.Add(appliedRate);
-            laptopPeak = Math.Max(laptopPeak, peak);
-        }
-        Measure.Series("peers_rate", rates);
-        Measure.Series("peers_applied_rate", applied);
-        Measure.Result("peers_receiver_vmhwm_mb", laptopPeak);
-        Measure.Result("peers_sender_vmhwm_mb", nas.Megabytes("VmHWM"));
-        Latency(dir, cli, nas, latencyRuns);
-        nas.Stop();
+            var baseline = new List<double>();
+            using var nas = BenchDaemon.Start(cli, Path.Combine(dir, "nas"), settleMs: null);
+            var cost = CostMeter.Start(("sender", nas));
+            var rates = new List<double>();
+            var receiverCpu = new List<double>();
+            double receiverPeak = 0;
+            for (int run = 0; run < runs; run++)
+            {
+                // Interleaved with the receivers, so both see the same machine.
+                baseline.Add(Baseline(dir, count));
+                var (rate, peak, cpu) = Throughput(dir, cli, nas, run, count);
+                rates.Add(rate);
+                receiverPeak = Math.Max(receiverPeak, peak);
+                receiverCpu.Add(cpu);
+            }
+            string sender = cost.Finish();
+            nas.Stop();
+            Measure.Series("peers_rate", rates);
+            var ours = Figure.Of("Realize", rates, "/s");
+            var theirs = Figure.Of("the same batches applied to unreal.db in one process, no network", baseline, "/s");
+            return new Outcome(ours, theirs, Rows.AsFast(ours, theirs), "≥ 200000/s", ours.Median >= 200_000,
+                new Cost(string.Create(CultureInfo.InvariantCulture, $"{sender}; receiver: peak {receiverPeak:0.0} MB, {Measure.Median(receiverCpu):0.00} CPU s"), null));
+        });
         return 0;
     }
 
@@ -100,8 +109,8 @@ internal static class PeersBench
         return 0;
     }
 
-    /// <summary>The same batches applied to a fresh unreal.db in this process: what the receiver costs without TLS, framing and acknowledgements.</summary>
-    private static void Baseline(string dir, long count)
+    /// <summary>The same batches applied to a fresh unreal.db in this process: what the receiver costs without TLS, framing and acknowledgements. Returns the rate.</summary>
+    private static double Baseline(string dir, long count)
     {
         var nas = Store.Open(Path.Combine(dir, "nas", "store")).LoadPeerId();
         string path = Path.Combine(dir, "baseline-unreal.db");
@@ -130,9 +139,10 @@ internal static class PeersBench
         {
             File.Delete(file);
         }
+        return count / seconds;
     }
 
-    private static (double Rate, double AppliedRate, double Peak) Throughput(string dir, string cli, BenchDaemon nas, int run, long count)
+    private static (double Rate, double Peak, double Cpu) Throughput(string dir, string cli, BenchDaemon nas, int run, long count)
     {
         string laptopDir = Path.Combine(dir, $"laptop-{run}");
         var laptopStore = Store.Open(Path.Combine(laptopDir, "store"));
@@ -190,45 +200,13 @@ internal static class PeersBench
             acked = clock.Elapsed.TotalSeconds;
         }
         peak = Math.Max(peak, laptop.Megabytes("VmHWM"));
-        Console.WriteLine($"run {run}: CPU of nas {nas.CpuSeconds() - nasCpu:0.00} s, of laptop {laptop.CpuSeconds():0.00} s");
+        double laptopCpu = laptop.CpuSeconds();
+        Console.WriteLine($"run {run}: CPU of nas {nas.CpuSeconds() - nasCpu:0.00} s, of laptop {laptopCpu:0.00} s");
         laptop.Stop();
         // From the first batch applied (the connection is up) to the last acknowledgement nas persisted.
         double rate = count / (acked - first);
         Console.WriteLine($"run {run}: first batch applied at {first:0.000} s, all {count} at {all:0.000} s, acknowledged (persisted on nas) at {acked:0.000} s: {rate:0} notifications/s; laptop VmHWM {peak:0.0} MB");
-        return (rate, count / (all - first), peak);
-    }
-
-    private static void Latency(string dir, string cli, BenchDaemon nas, int runs)
-    {
-        using var laptop = BenchDaemon.Start(cli, Path.Combine(dir, "laptop-0"), settleMs: null);
-        var nasId = nas.Store.LoadPeerId();
-        string files = Path.Combine(dir, "nas", "files");
-        var latencies = new List<double>();
-        using var unreal = UnrealDb.Open(laptop.Store.UnrealDbPath);
-        for (int i = 0; i < runs; i++)
-        {
-            string name = $"latency-{i}.txt";
-            var clock = new Stopwatch();
-            using (var stream = new FileStream(Path.Combine(files, name), FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write("a new small file\n"u8);
-                clock.Start();
-            }
-            // The clock started just before close(): the Dispose above.
-            var path = RelPath.Parse(name);
-            while (unreal.Find(nasId, s_arena, path) is null)
-            {
-                if (clock.Elapsed > TimeSpan.FromMinutes(1))
-                {
-                    throw new BenchException($"{name} did not reach laptop-0 within a minute; see {nas.LogPath} and {laptop.LogPath}");
-                }
-                Thread.Sleep(1);
-            }
-            latencies.Add(clock.Elapsed.TotalSeconds);
-            nas.WaitUntilQuiet();
-        }
-        Measure.Series("peers_latency_s", latencies);
-        laptop.Stop();
+        return (rate, peak, laptopCpu);
     }
 
     /// <summary>A plain-directory arena as 'realize arena add --path' declares it, with its marker.</summary>

@@ -143,23 +143,43 @@ internal static class ScanBench
         return 0;
     }
 
-    /// <summary>Rescans of the unchanged tree, interleaved with <c>find -printf</c> over real/.</summary>
+    /// <summary>
+    /// The row "rescan of N unchanged files": first the first scan (when none was made yet) and
+    /// a rescan, each in a fresh process (their peak RSS is the row's cost), then rescans of the
+    /// unchanged tree in this process, interleaved with <c>find -printf</c> over the same files.
+    /// </summary>
     public static int Rescans(string dir, int runs)
     {
         var store = OpenMounted(dir);
-        using var index = store.OpenIndex();
         string real = PlainDirectory(store) ?? store.RealDir;
+        int files = Directory.EnumerateDirectories(PlainDirectory(store) ?? Path.Combine(store.RealDir, s_arena.Value)).Sum(d => Directory.EnumerateFiles(d).Count());
+        string where = PlainDirectory(store) is null ? "in a merged view's arena" : "in a plain-directory arena";
+        Rows.Measure($"rescan of {files:N0} unchanged files {where} vs find -printf", () => RescanRow(dir, store, real, runs));
+        return 0;
+    }
+
+    private static Outcome RescanRow(string dir, Store store, string real, int runs)
+    {
+        var cost = new List<string>();
+        using (var index = store.OpenIndex())
+        {
+            if (index.LastIndex(s_arena) == 0)
+            {
+                cost.Add(FreshProcess("memory-first", dir, "first scan", "first_scan"));
+            }
+        }
+        cost.Add(FreshProcess("memory-rescan", dir, "rescan", "rescan_fresh_process", vmhwmKey: "rescan"));
+        using var index2 = store.OpenIndex();
 
         // Warm both once: the dentry and inode caches, the JIT, SQLite's page cache.
         double findWarm = Measure.Shell(FindScript, real);
         var clock = Stopwatch.StartNew();
-        var warm = ScanOnce(store, index);
+        var warm = ScanOnce(store, index2);
         Console.WriteLine($"warm-up: find {findWarm:0.000} s; scan {clock.Elapsed.TotalSeconds:0.000} s: {warm}");
         CheckUnchanged(warm, null);
 
         var scans = new List<double>();
         var finds = new List<double>();
-        var allocated = new List<double>();
         for (int run = 0; run < runs; run++)
         {
             for (int turn = 0; turn < 2; turn++)
@@ -170,25 +190,31 @@ internal static class ScanBench
                 }
                 else
                 {
-                    long before = GC.GetTotalAllocatedBytes(precise: true);
                     clock.Restart();
-                    var summary = ScanOnce(store, index);
+                    var summary = ScanOnce(store, index2);
                     scans.Add(clock.Elapsed.TotalSeconds);
-                    allocated.Add((GC.GetTotalAllocatedBytes(precise: true) - before) / 1e6);
                     CheckUnchanged(summary, warm.Files);
                 }
             }
         }
-        Measure.Result("rescan_files", warm.Files);
-        double scan = Measure.Series("rescan_s", scans);
-        double find = Measure.Series("find_s", finds);
-        Measure.Result("rescan_ratio", scan / find);
-        // Of the fastest runs: less sensitive to other load on the machine than the medians.
-        Measure.Result("rescan_ratio_best", scans.Min() / finds.Min());
-        Measure.Result("rescan_allocated_mb", Measure.Median(allocated));
-        Measure.Result("rescan_gen0", GC.CollectionCount(0));
-        Measure.Result("rescan_gen2", GC.CollectionCount(2));
-        return 0;
+        Measure.Series("rescan_s", scans);
+        Measure.Series("find_s", finds);
+        var ours = Figure.Of("Realize", scans, "s");
+        var theirs = Figure.Of("find -printf", finds, "s");
+        double limit = PlainDirectory(store) is null ? 3 : 2;
+        return new Outcome(ours, theirs, Rows.TimeOf(ours, theirs), $"≤ {limit}x the time", ours.Median <= limit * theirs.Median,
+            new Cost($"(no daemon: in-process) {string.Join("; ", cost)}", null));
+    }
+
+    /// <summary>Runs this program's <paramref name="mode"/> on DIR in a fresh process; returns "WHAT in a fresh process: peak X MB, Y s".</summary>
+    private static string FreshProcess(string mode, string dir, string what, string key, string? vmhwmKey = null)
+    {
+        string output = Measure.Capture(Environment.ProcessPath ?? throw new BenchException("no path of this program"), mode, dir).Output;
+        Console.Write(output);
+        double Get(string name) => output.Split('\n').Select(l => l.Split(' ')).FirstOrDefault(f => f.Length == 3 && f[0] == "RESULT" && f[1] == name) is { } f
+            ? double.Parse(f[2], CultureInfo.InvariantCulture)
+            : throw new BenchException($"{mode} printed no {name}");
+        return string.Create(CultureInfo.InvariantCulture, $"{what} in a fresh process: peak {Get((vmhwmKey ?? key) + "_vmhwm_mb"):0.0} MB, {Get(key + "_s"):0.00} s");
     }
 
     public static int Mount(string dir)

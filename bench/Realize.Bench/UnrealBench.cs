@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Realize.Core;
 using Realize.Storage;
@@ -8,19 +7,18 @@ using Realize.Storage;
 namespace Realize.Bench;
 
 /// <summary>
-/// Issue 10's speed targets: two daemons on this machine, <c>realize up</c> as child processes
+/// The Unreal's rows: two daemons on this machine, <c>realize up</c> as child processes
 /// (<see cref="BenchDaemon"/>). A listens, its arena <c>bench</c> the plain directory
 /// <c>DIR/a/files</c>, which holds the data; B is blind, with its merged view <c>DIR/b/view</c>
 /// over the Unreal. Everything B shows comes over TLS on loopback from A. Layout:
 /// <c>DIR/a/store</c>, <c>DIR/b/store</c>, each <c>daemon.log</c>; in A's files <c>big.bin</c>
-/// (<c>--mib</c> MiB), <c>tree/</c> (<c>--files</c> small files, 100 to a directory),
-/// <c>lat/</c>, <c>burst/</c> and <c>ren/r0/</c> (100 files) for the latencies.
+/// (<c>--mib</c> MiB) and <c>tree/</c> (<c>--files</c> small files, 100 to a directory). The
+/// first read is compared with <c>rclone mount</c> (<see cref="Rclone"/>) of A's directory.
 /// </summary>
 internal static class UnrealBench
 {
     private const string Arena = "bench";
     private const int FilesPerDirectory = 100;
-    private const int RenameFiles = 100;
     private const long CacheQuota = 16L << 30;
     private static readonly ArenaName s_arena = ArenaName.Parse(Arena);
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(2);
@@ -45,17 +43,6 @@ internal static class UnrealBench
             }
             File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $"file {i}\n"));
         }
-        // A directory shows on B only with a file below it.
-        foreach (string sub in new[] { "lat", "burst" })
-        {
-            Directory.CreateDirectory(Path.Combine(data, sub));
-            File.WriteAllText(Path.Combine(data, sub, "keep.txt"), "keep\n");
-        }
-        Directory.CreateDirectory(Path.Combine(data, "ren", "r0"));
-        for (int i = 0; i < RenameFiles; i++)
-        {
-            File.WriteAllText(Path.Combine(data, "ren", "r0", RenameName(i)), RenameContent(i));
-        }
         Console.WriteLine($"unreal-setup: {mib} MiB big.bin and {files} small files written in {clock.Elapsed.TotalSeconds:0.0} s");
 
         int port = Realize.Network.Loopback.FreePort();
@@ -73,86 +60,123 @@ internal static class UnrealBench
         return 0;
     }
 
-    /// <summary>Every benchmark of the Unreal, both daemons up.</summary>
+    /// <summary>The five rows of the Unreal, both daemons up; when they cannot start, the five rows say why.</summary>
     public static int Run(string dir, string cli, Settings settings)
     {
         dir = Path.GetFullPath(dir);
         string data = FilesDir(dir);
         string view = Path.Combine(ViewDir(dir), Arena);
         int files = Directory.EnumerateDirectories(Path.Combine(data, "tree")).Sum(d => Directory.EnumerateFiles(d).Count());
-        var clock = Stopwatch.StartNew();
-        using var a = BenchDaemon.Start(cli, Path.Combine(dir, "a"), settleMs: null);
-        Console.WriteLine($"A answering after {clock.Elapsed.TotalSeconds:0.0} s (its first scan of {files} files and big.bin)");
-        using var b = BenchDaemon.Start(cli, Path.Combine(dir, "b"), settleMs: null);
-        using var unreal = UnrealDb.Open(b.Store.UnrealDbPath);
-        WaitFor("B to receive A's whole history", () => unreal.FindPath(s_arena, TreePath(files - 1)) is not null
-            && unreal.FindPath(s_arena, "ren/r0/" + RenameName(RenameFiles - 1)) is not null && Directory.Exists(Path.Combine(view, "tree")), a, b);
-        b.WaitUntilQuiet();
-        Console.WriteLine($"B has A's history and shows it after {clock.Elapsed.TotalSeconds:0.0} s");
-
-        Find(view, data, settings.Runs);
-        FirstReads(dir, a, b, unreal, settings.FirstRuns);
-        CachedReads(dir, b, unreal, settings.Runs, settings.ColdRuns);
-        NewFiles(dir, a, b, unreal, settings.LatencyRuns);
-        Burst(dir, a, b, settings.BurstFiles, settings.BurstRuns);
-        Renames(dir, a, b, settings.RenameRuns, first: 0, "unreal_rename");
-        Measure.Result("unreal_b_vmhwm_mb", b.Megabytes("VmHWM"));
-        // The renames again with A at --settle-ms 0: a rename waits for A's settle delay (it is no
-        // close after writing), so this shows what the rest of the way costs.
-        a.Stop();
-        using var eager = BenchDaemon.Start(cli, Path.Combine(dir, "a"), settleMs: 0);
-        Libc.CreateFile(Path.Combine(data, "lat", "reconnected.txt"), "reconnected\n"u8);
-        WaitFor("B to receive A's history again", () => unreal.FindPath(s_arena, "lat/reconnected.txt") is not null, eager, b);
-        Renames(dir, eager, b, settings.RenameRuns, first: settings.RenameRuns, "unreal_rename_settle0");
-        b.Stop();
-        eager.Stop();
+        long size = new FileInfo(Path.Combine(data, "big.bin")).Length;
+        string mib = string.Create(CultureInfo.InvariantCulture, $"{size >> 20:N0} MiB");
+        string findFirst = $"find -printf over {files:N0} remote files through B's merged view, first run (dentries and inodes dropped before each)";
+        string findSecond = $"find -printf over {files:N0} remote files through B's merged view, second run";
+        string first = $"first read (dd) of an uncached {mib} remote file, fetched over loopback";
+        string warm = $"read (dd) of a cached {mib} remote file through B's merged view, page cache warm";
+        string cold = $"read (dd) of a cached {mib} remote file through B's merged view, caches dropped";
+        BenchDaemon? a = null, b = null;
+        UnrealDb? unreal = null;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            a = BenchDaemon.Start(cli, Path.Combine(dir, "a"), settleMs: null);
+            Console.WriteLine($"A answering after {clock.Elapsed.TotalSeconds:0.0} s (its first scan of {files} files and big.bin)");
+            b = BenchDaemon.Start(cli, Path.Combine(dir, "b"), settleMs: null);
+            unreal = UnrealDb.Open(b.Store.UnrealDbPath);
+            var db = unreal;
+            WaitFor("B to receive A's whole history", () => db.FindPath(s_arena, TreePath(files - 1)) is not null && Directory.Exists(Path.Combine(view, "tree")), a, b);
+            b.WaitUntilQuiet();
+            Console.WriteLine($"B has A's history and shows it after {clock.Elapsed.TotalSeconds:0.0} s");
+        }
+        catch (Exception e) when (e is BenchException or IOException or InvalidOperationException or Realize.Core.RealizeException or SqliteException)
+        {
+            foreach (string measure in new[] { findFirst, findSecond, first, warm, cold })
+            {
+                Rows.Skip(measure, $"the daemons did not start: {e.Message.Split('\n')[0]}");
+            }
+            unreal?.Dispose();
+            b?.Dispose();
+            a?.Dispose();
+            return 0;
+        }
+        using (a)
+        using (b)
+        using (unreal)
+        {
+            Rows.Measure(findFirst, () => Find(view, data, settings.FindRuns, a, b, dropFirst: true));
+            Rows.Measure(findSecond, () => Find(view, data, settings.Runs, a, b, dropFirst: false));
+            Rows.Measure(first, () => FirstReads(dir, a, b, unreal, settings.FirstRuns));
+            Rows.Measure(warm, () => CachedReads(dir, a, b, unreal, settings.Runs, cold: false));
+            Rows.Measure(cold, () => CachedReads(dir, a, b, unreal, settings.ColdRuns, cold: true));
+            b.Stop();
+            a.Stop();
+        }
         return 0;
     }
 
-    /// <summary>The counts and sizes of <see cref="Run"/>.</summary>
-    public sealed record Settings(int Runs, int FirstRuns, int ColdRuns, int LatencyRuns, int BurstFiles, int BurstRuns, int RenameRuns);
+    /// <summary>The counts of <see cref="Run"/>.</summary>
+    public sealed record Settings(int Runs, int FirstRuns, int ColdRuns, int FindRuns);
 
-    // --- find over the tree: through B's view (first run, then interleaved with native find on A's files).
-    private static void Find(string view, string data, int runs)
+    // --- find over the tree, through B's view against native find on A's files, interleaved; with
+    // dropFirst, dentries and inodes dropped before each (every name a LOOKUP answered from unreal.db).
+    private static Outcome Find(string view, string data, int runs, BenchDaemon a, BenchDaemon b, bool dropFirst)
     {
         const string Script = "find \"$1\" -printf '%s %T@\\n' > /dev/null";
         string viewTree = Path.Combine(view, "tree"), nativeTree = Path.Combine(data, "tree");
-        double first = Measure.Shell(Script, viewTree);
-        Measure.Result("unreal_find_first_s", first);
         int seen = Measure.Capture("find", viewTree, "-type", "f").Output.Count(c => c == '\n');
         int native = Measure.Capture("find", nativeTree, "-type", "f").Output.Count(c => c == '\n');
         if (seen != native)
         {
             throw new BenchException($"find through B's view saw {seen} files, A has {native}");
         }
-        Measure.Result("unreal_find_files", seen);
-        Measure.Shell(Script, nativeTree);
+        if (!dropFirst)
+        {
+            // Names and attributes cached on both sides (a drop before, of the first-run row, emptied them).
+            Measure.Shell(Script, viewTree);
+            Measure.Shell(Script, nativeTree);
+        }
+        var cost = CostMeter.Start(("A", a), ("B", b));
         var viewTimes = new List<double>();
         var nativeTimes = new List<double>();
         for (int run = 0; run < runs; run++)
         {
+            if (dropFirst)
+            {
+                DropCaches(2);
+            }
             viewTimes.Add(Measure.Shell(Script, viewTree));
+            if (dropFirst)
+            {
+                DropCaches(2);
+            }
             nativeTimes.Add(Measure.Shell(Script, nativeTree));
         }
-        double viewMedian = Measure.Series("unreal_find_s", viewTimes);
-        double nativeMedian = Measure.Series("unreal_find_native_s", nativeTimes);
-        Measure.Result("unreal_find_ratio", viewMedian / nativeMedian);
-        Measure.Result("unreal_find_first_ratio", first / nativeMedian);
+        string key = dropFirst ? "unreal_find_first" : "unreal_find";
+        Measure.Series(key + "_s", viewTimes);
+        Measure.Series(key + "_native_s", nativeTimes);
+        var ours = Figure.Of("Realize", viewTimes, "s");
+        var theirs = Figure.Of("find on A's directory", nativeTimes, "s");
+        return dropFirst
+            ? new Outcome(ours, theirs, Rows.TimeOf(ours, theirs), Cost: new Cost(cost.Finish(), null))
+            : new Outcome(ours, theirs, Rows.TimeOf(ours, theirs), "≤ 2x the time", ours.Median <= 2 * theirs.Median, new Cost(cost.Finish(), null));
     }
 
-    // --- The first read of an uncached big file: big.bin, then new files of the same size written on A.
-    private static void FirstReads(string dir, BenchDaemon a, BenchDaemon b, UnrealDb unreal, int runs)
+    // --- The first read of an uncached big file, big.bin then new files of the same size written on A:
+    // through B's view, and through a new rclone mount (cache mode full, an empty cache) of a new rclone serve http of A's directory.
+    private static Outcome FirstReads(string dir, BenchDaemon a, BenchDaemon b, UnrealDb unreal, int runs)
     {
+        const string Dd = "dd if=\"$1\" of=/dev/null bs=1M 2>/dev/null";
         string data = FilesDir(dir);
         string view = Path.Combine(ViewDir(dir), Arena);
         long size = new FileInfo(Path.Combine(data, "big.bin")).Length;
-        var times = new List<double>();
-        var fresh = new List<double>();
-        double peak = 0;
+        var cost = CostMeter.Start(("A", a), ("B", b));
+        var ours = new List<double>();
+        var theirs = new List<double>();
+        var serveCosts = new List<(double Peak, double Cpu)>();
+        var mountCosts = new List<(double Peak, double Cpu)>();
         for (int run = 0; run < runs; run++)
         {
             string name = run == 0 ? "big.bin" : $"big-{run}.bin";
-            fresh.Add(FreshPages(dir, size));
             if (run > 0)
             {
                 WriteRandom(Path.Combine(data, name), size, seed: 1 + run);
@@ -165,213 +189,84 @@ internal static class UnrealBench
             {
                 throw new BenchException($"{name} is already in B's cache: not a first read");
             }
-            using var rss = new RssSampler(b.Pid);
-            double seconds = Measure.Shell("dd if=\"$1\" of=/dev/null bs=1M 2>/dev/null", Path.Combine(view, name));
-            peak = Math.Max(peak, rss.Stop());
-            times.Add(seconds);
-            Console.WriteLine($"first read {run}: {name}, {size / 1e6 / seconds:0} MB/s; B's RSS peaked at {rss.Peak:0.0} MB");
+            Measure.Warm(Path.Combine(data, name));
+            double seconds = Measure.Shell(Dd, Path.Combine(view, name));
+            ours.Add(seconds);
+            Console.WriteLine($"first read {run}: {name} through B's view, {size / 1e6 / seconds:0} MB/s");
             if (run == 0)
             {
                 // Once: the bytes B gave are A's (the cache verifies each block; this checks the whole path).
                 Measure.Shell("cmp -s \"$1\" \"$2\"", Path.Combine(view, name), Path.Combine(data, name));
             }
-            else
+            // A new server and mount for each read: neither has anything cached (nor a listing without the new file).
+            using (var rclone = Rclone.Serve(data, Path.Combine(dir, "rclone")))
+            using (var mount = rclone.Mount(run, name, size))
+            {
+                Measure.Warm(Path.Combine(data, name));
+                seconds = Measure.Shell(Dd, Path.Combine(mount.Path, name));
+                theirs.Add(seconds);
+                serveCosts.Add(rclone.Cost());
+                mountCosts.Add(mount.Cost());
+                Console.WriteLine($"first read {run}: {name} through rclone mount, {size / 1e6 / seconds:0} MB/s");
+            }
+            if (run > 0)
             {
                 File.Delete(Path.Combine(data, name));
             }
         }
-        double median = Measure.Series("unreal_first_read_s", times);
-        Measure.Result("unreal_first_read_mb_per_s", size / 1e6 / median);
-        double freshMedian = Measure.Series("unreal_fresh_pages_s", fresh);
-        Measure.Result("unreal_fresh_pages_mb_per_s", size / 1e6 / freshMedian);
-        Measure.Result("unreal_first_read_mb", size / 1e6);
-        Measure.Result("unreal_read_rss_peak_mb", peak);
+        Measure.Series("unreal_first_read_s", ours);
+        Measure.Series("unreal_rclone_first_read_s", theirs);
+        var figure = Figure.Rates("Realize, through B's merged view (TLS, every 4 MiB block verified)", ours, size / 1e6, "MB/s");
+        var reference = Figure.Rates($"rclone mount --vfs-cache-mode full of rclone serve http ({Rclone.Version()})", theirs, size / 1e6, "MB/s");
+        string rcloneCost = string.Create(CultureInfo.InvariantCulture,
+            $"serve: peak {serveCosts.Max(c => c.Peak):0.0} MB, {Measure.Median([.. serveCosts.Select(c => c.Cpu)]):0.00} CPU s; mount: peak {mountCosts.Max(c => c.Peak):0.0} MB, {Measure.Median([.. mountCosts.Select(c => c.Cpu)]):0.00} CPU s (a read each, the median)");
+        return new Outcome(figure, reference, Rows.AsFast(figure, reference), "≥ 500 MB/s", figure.Median >= 500,
+            new Cost($"{cost.Finish()} ({runs} read{(runs == 1 ? "" : "s")}; A hashing the new files included)", rcloneCost));
     }
 
-    // --- big.bin, now cached on B: through B's view against its blob file in the cache, warm and cold.
-    private static void CachedReads(string dir, BenchDaemon b, UnrealDb unreal, int runs, int coldRuns)
+    // --- big.bin, now cached on B: through B's view against its blob file in the cache, warm (each
+    // right after a read of the same file: this VM pages out data left idle) or cold (caches dropped before each).
+    private static Outcome CachedReads(string dir, BenchDaemon a, BenchDaemon b, UnrealDb unreal, int runs, bool cold)
     {
         const string Dd = "dd if=\"$1\" of=/dev/null bs=1M 2>/dev/null";
         string file = Path.Combine(ViewDir(dir), Arena, "big.bin");
-        var blob = unreal.FindPath(s_arena, "big.bin")!.Blob!.Value;
+        var blob = unreal.FindPath(s_arena, "big.bin")?.Blob ?? throw new BenchException("B does not know big.bin's content");
         string blobFile = Path.Combine(b.Store.UnrealDir, "blobs", blob.Hex);
         if (!File.Exists(blobFile))
         {
-            throw new BenchException($"big.bin's blob is not in B's cache at {blobFile}");
+            throw new BenchException($"big.bin's blob is not in B's cache at {blobFile} (the first-read row reads it)");
         }
         long size = new FileInfo(blobFile).Length;
+        var cost = CostMeter.Start(("A", a), ("B", b));
         var view = new List<double>();
         var native = new List<double>();
-        double peak = 0;
         for (int run = 0; run < runs; run++)
         {
-            // Each right after a read of the same file: this VM pages out data left idle.
-            Measure.Warm(file);
-            using (var rss = new RssSampler(b.Pid))
-            {
-                view.Add(Measure.Shell(Dd, file));
-                peak = Math.Max(peak, rss.Stop());
-            }
-            Measure.Warm(blobFile);
-            native.Add(Measure.Shell(Dd, blobFile));
-        }
-        double viewMedian = Measure.Series("unreal_warm_s", view);
-        double nativeMedian = Measure.Series("unreal_warm_native_s", native);
-        Measure.Result("unreal_warm_mb_per_s", size / 1e6 / viewMedian);
-        Measure.Result("unreal_warm_native_mb_per_s", size / 1e6 / nativeMedian);
-        Measure.Result("unreal_warm_ratio", nativeMedian / viewMedian);
-        Measure.Result("unreal_warm_rss_peak_mb", peak);
-        view.Clear();
-        native.Clear();
-        for (int run = 0; run < coldRuns; run++)
-        {
-            DropCaches();
+            Prepare(file);
             view.Add(Measure.Shell(Dd, file));
-            DropCaches();
+            Prepare(blobFile);
             native.Add(Measure.Shell(Dd, blobFile));
         }
-        viewMedian = Measure.Series("unreal_cold_s", view);
-        nativeMedian = Measure.Series("unreal_cold_native_s", native);
-        Measure.Result("unreal_cold_mb_per_s", size / 1e6 / viewMedian);
-        Measure.Result("unreal_cold_native_mb_per_s", size / 1e6 / nativeMedian);
-        Measure.Result("unreal_cold_ratio", nativeMedian / viewMedian);
-        Measure.Result("unreal_cached_mb", size / 1e6);
-    }
+        string key = cold ? "unreal_cold" : "unreal_warm";
+        Measure.Series(key + "_s", view);
+        Measure.Series(key + "_native_s", native);
+        var ours = Figure.Rates("Realize", view, size / 1e6, "MB/s");
+        var theirs = Figure.Rates("dd of its blob file in B's cache", native, size / 1e6, "MB/s");
+        return cold
+            ? new Outcome(ours, theirs, Rows.AsFast(ours, theirs), Cost: new Cost(cost.Finish(), null))
+            : new Outcome(ours, theirs, Rows.AsFast(ours, theirs), "≥ 0.9x as fast", Rows.Speedup(ours, theirs) >= 0.9, new Cost(cost.Finish(), null));
 
-    // --- A new small file on A until it reads right through B's view: not looked up before, and looked up before it existed.
-    private static void NewFiles(string dir, BenchDaemon a, BenchDaemon b, UnrealDb unreal, int runs)
-    {
-        string data = Path.Combine(FilesDir(dir), "lat");
-        string view = Path.Combine(ViewDir(dir), Arena, "lat");
-        var fresh = new List<double>();
-        var looked = new List<double>();
-        for (int i = 0; i < runs; i++)
+        void Prepare(string path)
         {
-            foreach (bool lookedUp in new[] { false, true })
+            if (cold)
             {
-                string name = string.Create(CultureInfo.InvariantCulture, $"{(lookedUp ? "seen" : "new")}-{i}.txt");
-                string target = Path.Combine(view, name);
-                if (lookedUp && File.Exists(target))
-                {
-                    throw new BenchException($"{target} exists before it was written on A");
-                }
-                byte[] content = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"new file {name} {Stopwatch.GetTimestamp()}\n"));
-                long start = Libc.CreateFile(Path.Combine(data, name), content);
-                if (!lookedUp)
-                {
-                    // Not through the view until B's unreal.db has it: no lookup of the name before it can answer.
-                    WaitFor($"{name} in B's unreal.db", () => unreal.FindPath(s_arena, "lat/" + name) is not null, a, b, poll: 1);
-                }
-                WaitFor($"{name} through B's view", () => ReadsAs(target, content), a, b, poll: 1);
-                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                (lookedUp ? looked : fresh).Add(seconds);
-                a.WaitUntilQuiet();
-                b.WaitUntilQuiet();
+                DropCaches(3);
+            }
+            else
+            {
+                Measure.Warm(path);
             }
         }
-        Measure.Series("unreal_new_file_s", fresh);
-        Measure.Series("unreal_new_file_looked_up_s", looked);
-    }
-
-    // --- A burst of new 4 KiB files on A until every one reads right through B's view.
-    private static void Burst(string dir, BenchDaemon a, BenchDaemon b, int count, int runs)
-    {
-        string data = Path.Combine(FilesDir(dir), "burst");
-        string view = Path.Combine(ViewDir(dir), Arena, "burst");
-        var totals = new List<double>();
-        var afterLast = new List<double>();
-        var random = new Random(7);
-        for (int run = 0; run < runs; run++)
-        {
-            var contents = new byte[count][];
-            var names = new string[count];
-            for (int i = 0; i < count; i++)
-            {
-                contents[i] = new byte[4096];
-                random.NextBytes(contents[i]);
-                names[i] = string.Create(CultureInfo.InvariantCulture, $"b{run}-{i:D4}.bin");
-            }
-            long start = Stopwatch.GetTimestamp();
-            long last = 0;
-            for (int i = 0; i < count; i++)
-            {
-                last = Libc.CreateFile(Path.Combine(data, names[i]), contents[i]);
-            }
-            double created = Stopwatch.GetElapsedTime(start, last).TotalSeconds;
-            // The names through a listing first (a lookup of a name not there yet would leave a negative entry), then every file read.
-            string prefix = string.Create(CultureInfo.InvariantCulture, $"b{run}-");
-            WaitFor($"{count} files listed in B's view", () => Directory.EnumerateFiles(view, prefix + "*").Count() == count, a, b, poll: 1);
-            var pending = Enumerable.Range(0, count).ToList();
-            WaitFor($"{count} files read right through B's view", () =>
-            {
-                pending.RemoveAll(i => ReadsAs(Path.Combine(view, names[i]), contents[i]));
-                return pending.Count == 0;
-            }, a, b, poll: 1);
-            double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            totals.Add(total);
-            afterLast.Add(total - created);
-            Console.WriteLine($"burst {run}: {count} files created on A in {created:0.000} s, all read right through B's view {total:0.000} s after the first");
-            a.WaitUntilQuiet();
-            b.WaitUntilQuiet();
-        }
-        Measure.Result("unreal_burst_files", count);
-        Measure.Series("unreal_burst_s", totals);
-        Measure.Series("unreal_burst_after_last_s", afterLast);
-    }
-
-    // --- A directory of 100 files, cached on B, renamed on A until B's view shows them all under the new name.
-    private static void Renames(string dir, BenchDaemon a, BenchDaemon b, int runs, int first, string key)
-    {
-        string data = Path.Combine(FilesDir(dir), "ren");
-        string view = Path.Combine(ViewDir(dir), Arena, "ren");
-        byte[][] contents = [.. Enumerable.Range(0, RenameFiles).Select(i => Encoding.UTF8.GetBytes(RenameContent(i)))];
-        bool AllThere(string directory) => Enumerable.Range(0, RenameFiles).All(i => ReadsAs(Path.Combine(directory, RenameName(i)), contents[i]));
-        // Cached on B: every file read once through the view.
-        string start0 = string.Create(CultureInfo.InvariantCulture, $"r{first}");
-        WaitFor($"ren/{start0} read through B's view", () => AllThere(Path.Combine(view, start0)), a, b);
-        b.WaitUntilQuiet();
-        var (blobs, blocks) = CacheCounts(b.Store);
-        var times = new List<double>();
-        for (int run = first; run < first + runs; run++)
-        {
-            string from = string.Create(CultureInfo.InvariantCulture, $"r{run}"), to = string.Create(CultureInfo.InvariantCulture, $"r{run + 1}");
-            long start = Libc.Rename(Path.Combine(data, from), Path.Combine(data, to));
-            // The new name through a listing of its parent first, then each file read.
-            WaitFor($"ren/{to} in B's view", () => Directory.EnumerateDirectories(view).Contains(Path.Combine(view, to))
-                && Directory.EnumerateFiles(Path.Combine(view, to)).Count() == RenameFiles && AllThere(Path.Combine(view, to)), a, b, poll: 1);
-            times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-            a.WaitUntilQuiet();
-            b.WaitUntilQuiet();
-        }
-        var (blobsAfter, blocksAfter) = CacheCounts(b.Store);
-        Measure.Series(key + "_s", times);
-        Measure.Result(key + "_new_blobs", blobsAfter - blobs);
-        Measure.Result(key + "_new_blocks", blocksAfter - blocks);
-    }
-
-    /// <summary>Whether <paramref name="path"/> reads exactly <paramref name="content"/> (false when missing).</summary>
-    private static bool ReadsAs(string path, byte[] content)
-    {
-        try
-        {
-            return File.ReadAllBytes(path).AsSpan().SequenceEqual(content);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Blobs and blocks in B's cache, from its unreal.db (read-only): a fetch adds to them.</summary>
-    private static (long Blobs, long Blocks) CacheCounts(Store store)
-    {
-        using var connection = new SqliteConnection($"Data Source={store.UnrealDbPath};Mode=ReadOnly");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT (SELECT count(*) FROM cached_blobs), (SELECT count(*) FROM cached_blocks)";
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     private static long BlocksPresent(Store store, BlobHash blob)
@@ -384,27 +279,11 @@ internal static class UnrealBench
         return (long)command.ExecuteScalar()!;
     }
 
-    /// <summary>
-    /// The time to write <paramref name="size"/> bytes of zeros to a new file beside B's store
-    /// (page cache only, no sync), removed after: a first read has to bring that much new data
-    /// into the page cache at least once (B writes its cache file), and this VM hands out new
-    /// pages at a rate that moves a lot (from about 100 to 550 MB/s seen), so it is measured
-    /// right before each first read.
-    /// </summary>
-    private static double FreshPages(string dir, long size)
-    {
-        string path = Path.Combine(dir, "b", "fresh-pages.bin");
-        double seconds = Measure.Shell("dd if=/dev/zero of=\"$1\" bs=1M count=\"$2\" 2>/dev/null", path,
-            (size >> 20).ToString(CultureInfo.InvariantCulture));
-        File.Delete(path);
-        Console.WriteLine($"fresh pages: {size / 1e6 / seconds:0} MB/s");
-        return seconds;
-    }
-
-    private static void DropCaches()
+    /// <summary>Empties the machine's caches: 2 dentries and inodes, 3 the page cache as well (other work slows down meanwhile).</summary>
+    private static void DropCaches(int what)
     {
         Measure.Shell("sync");
-        File.WriteAllText("/proc/sys/vm/drop_caches", "3\n");
+        File.WriteAllText("/proc/sys/vm/drop_caches", string.Create(CultureInfo.InvariantCulture, $"{what}\n"));
     }
 
     /// <summary>Polls <paramref name="done"/> every <paramref name="poll"/> ms until it holds; throws after <see cref="s_timeout"/> or when a daemon stops.</summary>
@@ -438,10 +317,6 @@ internal static class UnrealBench
 
     private static string TreePath(int i) => string.Create(CultureInfo.InvariantCulture, $"tree/d{i / FilesPerDirectory:D4}/f{i % FilesPerDirectory:D3}.txt");
 
-    private static string RenameName(int i) => string.Create(CultureInfo.InvariantCulture, $"f{i:D3}.txt");
-
-    private static string RenameContent(int i) => string.Create(CultureInfo.InvariantCulture, $"renamed file {i}\n");
-
     private static string FilesDir(string dir) => Path.Combine(dir, "a", "files");
 
     private static string StoreDir(string dir, string peer) => Path.Combine(dir, peer, "store");
@@ -449,39 +324,4 @@ internal static class UnrealBench
     private static string ViewDir(string dir) => Path.Combine(dir, "b", "view");
 
     private static (double Seconds, string Output) RealizeCli(string cli, params string[] args) => Measure.Capture("dotnet", [cli, .. args]);
-
-    /// <summary>The highest VmRSS of a process, read every 10 ms on a thread of its own until stopped.</summary>
-    private sealed class RssSampler : IDisposable
-    {
-        private readonly string _status;
-        private readonly Thread _thread;
-        private volatile bool _stop;
-
-        public RssSampler(int pid)
-        {
-            _status = $"/proc/{pid}/status";
-            Peak = Measure.StatusMegabytes("VmRSS", _status);
-            _thread = new Thread(() =>
-            {
-                while (!_stop)
-                {
-                    Peak = Math.Max(Peak, Measure.StatusMegabytes("VmRSS", _status));
-                    Thread.Sleep(10);
-                }
-            })
-            { IsBackground = true };
-            _thread.Start();
-        }
-
-        public double Peak { get; private set; }
-
-        public double Stop()
-        {
-            _stop = true;
-            _thread.Join();
-            return Peak;
-        }
-
-        public void Dispose() => Stop();
-    }
 }
