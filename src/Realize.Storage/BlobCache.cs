@@ -178,33 +178,58 @@ public sealed partial class BlobCache : IDisposable
             // Outside the lock: other blocks and blobs are written meanwhile.
             RandomAccess.Write(entry.Handle, data, (long)index * BlobHash.BlockSize);
         }
-        finally
+        catch
         {
             lock (_gate)
             {
                 entry.Readers--;
+                CloseIfIdle(blob, entry);
             }
+            throw;
         }
         lock (_gate)
         {
-            if (entry.Removed || entry.Present[index])
+            // Still counted among the readers here: the handle stays open until this is done.
+            try
             {
-                return;
+                if (entry.Removed || entry.Present[index])
+                {
+                    return;
+                }
+                entry.Present[index] = true;
+                entry.Count++;
+                _bytes += data.Length;
+                entry.LastUseNs = Now();
+                _db.SaveCachedBlock(blob, index);
+                if (entry.Count == entry.Present.Length)
+                {
+                    // Complete only once on disk: a crash must not leave a blob taken as whole with holes.
+                    RandomAccess.FlushToDisk(entry.Handle);
+                    entry.Complete = true;
+                    entry.Seal = SealOf(entry.Handle);
+                    _db.SaveCachedBlob(blob, size, entry.BlockList, complete: true, entry.LastUseNs);
+                    _db.SaveCachedSeal(blob, entry.Seal.Value);
+                }
             }
-            entry.Present[index] = true;
-            entry.Count++;
-            _bytes += data.Length;
-            entry.LastUseNs = Now();
-            _db.SaveCachedBlock(blob, index);
-            if (entry.Count == entry.Present.Length)
+            finally
             {
-                // Complete only once on disk: a crash must not leave a blob taken as whole with holes.
-                RandomAccess.FlushToDisk(entry.Handle);
-                entry.Complete = true;
-                entry.Seal = SealOf(entry.Handle);
-                _db.SaveCachedBlob(blob, size, entry.BlockList, complete: true, entry.LastUseNs);
-                _db.SaveCachedSeal(blob, entry.Seal.Value);
+                entry.Readers--;
+                CloseIfIdle(blob, entry);
             }
+        }
+    }
+
+    /// <summary>
+    /// Closes the blob's file once nothing uses it: no read or write in progress and no hold (an
+    /// open file of the Unreal). Else a daemon that read thousands of files would keep a
+    /// descriptor for each, until it ran out of them.
+    /// </summary>
+    private void CloseIfIdle(BlobHash blob, Entry entry)
+    {
+        if (entry.Readers == 0 && !_holds.ContainsKey(blob) && entry.Handle is { } handle)
+        {
+            handle.Dispose();
+            entry.Handle = null;
         }
     }
 
@@ -253,6 +278,7 @@ public sealed partial class BlobCache : IDisposable
             lock (_gate)
             {
                 entry.Readers--;
+                CloseIfIdle(blob, entry);
             }
         }
     }
@@ -375,6 +401,10 @@ public sealed partial class BlobCache : IDisposable
             if (count <= 0)
             {
                 _holds.Remove(blob);
+                if (_entries.TryGetValue(blob, out var entry))
+                {
+                    CloseIfIdle(blob, entry);
+                }
             }
             else
             {

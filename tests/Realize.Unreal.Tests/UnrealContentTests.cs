@@ -60,6 +60,31 @@ public sealed class UnrealContentTests
     }
 
     [Fact]
+    public async Task ReadingManyFiles_LeavesNoDescriptorOpenForEach()
+    {
+        await using var unreal = await MountedUnreal.StartAsync();
+        unreal.Fetcher.AddPeer("nas");
+        const int Files = 300;
+        // The first one read before counting: the descriptors every mount opens once are not counted.
+        await unreal.AddAndReadAsync("first.txt", MountedUnreal.Content(100, 99));
+        int before = Directory.GetFiles("/proc/self/fd").Length;
+
+        for (int i = 0; i < Files; i++)
+        {
+            await unreal.AddAndReadAsync($"f{i}.txt", MountedUnreal.Content(1000 + i, i));
+        }
+        // Read again: complete now, opened with passthrough.
+        for (int i = 0; i < Files; i++)
+        {
+            Assert.Equal(1000 + i, File.ReadAllBytes(unreal.PathOf($"f{i}.txt")).Length);
+        }
+        await unreal.WaitReleasedAsync();
+
+        int after = Directory.GetFiles("/proc/self/fd").Length;
+        Assert.True(after - before < Files / 10, $"{after - before} more descriptors open after reading {Files} files twice");
+    }
+
+    [Fact]
     public async Task MmapReads_ReturnTheExactContent()
     {
         await using var unreal = await MountedUnreal.StartAsync();
