@@ -16,6 +16,12 @@ public sealed partial class UnrealDb
     /// <summary>Directories of the view found or made by the transaction in progress: (arena, path) → id.</summary>
     private readonly Dictionary<(string Arena, string Path), long> _directories = [];
 
+    /// <summary>Ids of the directories made by the transaction in progress: every entry in them was made by it too, so a path in one needs no read of entries.</summary>
+    private readonly HashSet<long> _newDirectories = [];
+
+    /// <summary>Files added to the view by the transaction in progress: (arena, path) → (id, parent), for the paths of new directories.</summary>
+    private readonly Dictionary<(string Arena, string Path), (long Id, long Parent)> _newFiles = [];
+
     /// <summary>Entries made into (positive) and out of (negative) directories by the paths being updated, not yet counted: directory id → difference.</summary>
     private readonly Dictionary<long, long> _counts = [];
 
@@ -36,9 +42,7 @@ public sealed partial class UnrealDb
     private T ChangingView<T>(Func<T> body)
     {
         _changes.Clear();
-        _directories.Clear();
-        _counts.Clear();
-        _nextId = 0;
+        ClearBatchState();
         T result;
         try
         {
@@ -51,9 +55,7 @@ public sealed partial class UnrealDb
         }
         finally
         {
-            _directories.Clear();
-            _counts.Clear();
-            _nextId = 0;
+            ClearBatchState();
         }
         if (_changes.Count > 0)
         {
@@ -62,6 +64,15 @@ public sealed partial class UnrealDb
             ViewChanged?.Invoke(changes);
         }
         return result;
+    }
+
+    private void ClearBatchState()
+    {
+        _directories.Clear();
+        _newDirectories.Clear();
+        _newFiles.Clear();
+        _counts.Clear();
+        _nextId = 0;
     }
 
     /// <summary>The entry with inode number <paramref name="id"/>; null when there is none (any more).</summary>
@@ -246,11 +257,18 @@ public sealed partial class UnrealDb
     /// the paths may have fewer versions than before (a reset), so one version alone does not
     /// prove the path was never in conflict.
     /// </summary>
-    private void UpdateView(string arena, IEnumerable<string> paths, bool rowsRemoved)
+    /// <param name="onlyVersions">
+    /// When not null, each path's only version (its sender is the only peer with files in the
+    /// arena): a path in a directory this transaction made then needs no read at all.
+    /// </param>
+    private void UpdateView(string arena, IEnumerable<string> paths, bool rowsRemoved, Dictionary<string, PathVersion>? onlyVersions = null)
     {
+        var only = new List<PathVersion>(1);
         foreach (string path in paths)
         {
-            var (versions, row) = ReadPath(arena, path);
+            var (versions, row) = onlyVersions is not null && InNewDirectory(arena, path, out var known)
+                ? (Only(only, onlyVersions[path]), known)
+                : ReadPath(arena, path);
             var standing = VersionRule.Standing(versions);
             var winner = VersionRule.Winner(standing);
             bool conflict = VersionRule.IsConflict(standing);
@@ -266,12 +284,37 @@ public sealed partial class UnrealDb
             }
             else if (row is { IsDir: false } file)
             {
+                _newFiles.Remove((arena, path));
                 Delete(file.Id, file.Parent, RelPaths.Name(path), ViewPath(arena, path));
                 _counts[file.Parent] = _counts.GetValueOrDefault(file.Parent) - 1;
             }
         }
         CountChildren();
         SaveNextId();
+    }
+
+    private static List<PathVersion> Only(List<PathVersion> list, PathVersion version)
+    {
+        list.Clear();
+        list.Add(version);
+        return list;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is in a directory this transaction made, and then its
+    /// entry, known without a read: every entry of a new directory was made by this transaction.
+    /// </summary>
+    private bool InNewDirectory(string arena, string path, out Row? entry)
+    {
+        entry = null;
+        if (path.Length == 0 || !_directories.TryGetValue((arena, RelPaths.Parent(path)), out long parent) || !_newDirectories.Contains(parent))
+        {
+            return false;
+        }
+        entry = _directories.TryGetValue((arena, path), out long directory)
+            ? new Row(directory, parent, IsDir: true, null, null, null, null, Conflict: false)
+            : NewFileAt(arena, path);
+        return true;
     }
 
     private void SetConflict(string arena, string path, bool conflict)
@@ -304,13 +347,22 @@ public sealed partial class UnrealDb
             return;
         }
         long parent = Directory(arena, RelPaths.Parent(path));
-        InsertFile(parent, arena, path, winner, conflict);
+        long id = InsertFile(parent, arena, path, winner, conflict);
+        if (_newDirectories.Contains(parent))
+        {
+            _newFiles[(arena, path)] = (id, parent);
+        }
         _counts[parent] = _counts.GetValueOrDefault(parent) + 1;
     }
 
-    private void InsertFile(long parent, string arena, string path, PathVersion winner, bool conflict) => Insert(parent, arena, path, winner, conflict);
+    private long InsertFile(long parent, string arena, string path, PathVersion winner, bool conflict) => Insert(parent, arena, path, winner, conflict);
 
-    private long InsertDirectory(long parent, string arena, string path) => Insert(parent, arena, path, null, false);
+    private long InsertDirectory(long parent, string arena, string path)
+    {
+        long id = Insert(parent, arena, path, null, false);
+        _newDirectories.Add(id);
+        return id;
+    }
 
     /// <summary>Adds an entry with a new id: a file showing <paramref name="file"/>, or a directory when null.</summary>
     private long Insert(long parent, string arena, string path, PathVersion? file, bool conflict)
@@ -385,7 +437,7 @@ public sealed partial class UnrealDb
         {
             return id;
         }
-        var row = RowAt(arena, path);
+        var row = InNewDirectory(arena, path, out var known) ? known : RowAt(arena, path);
         if (row is { IsDir: true })
         {
             id = row.Value.Id;
@@ -393,6 +445,7 @@ public sealed partial class UnrealDb
         else if (row is { } file)
         {
             // A file of that name gives way to the directory, which holds more.
+            _newFiles.Remove((arena, path));
             Delete(file.Id, file.Parent, RelPaths.Name(path), ViewPath(arena, path));
             id = InsertDirectory(file.Parent, arena, path);
         }
@@ -405,6 +458,10 @@ public sealed partial class UnrealDb
         _directories[(arena, path)] = id;
         return id;
     }
+
+    /// <summary>The file this transaction added at a path of a new directory, as an entry (its id and parent: all a change of it reads); null when none.</summary>
+    private Row? NewFileAt(string arena, string path) =>
+        _newFiles.TryGetValue((arena, path), out var file) ? new Row(file.Id, file.Parent, IsDir: false, null, null, null, null, Conflict: false) : null;
 
     /// <summary>A path of the view, arena first, as the merged view shows it.</summary>
     private static string ViewPath(string arena, string path) => path.Length == 0 ? arena : arena + "/" + path;
