@@ -93,13 +93,35 @@ public sealed partial class UnrealDb
     });
 
     /// <summary>The entry of <paramref name="path"/> in <paramref name="arena"/> ("" for the arena's directory); null when the view has none.</summary>
-    public ViewEntry? FindPath(ArenaName arena, string path) => Guarded(() =>
+    public ViewEntry? FindPath(ArenaName arena, string path) => Guarded(() => ReadEntry(AtPath(EntryColumns, arena.Value, path)));
+
+    /// <summary>
+    /// A statement reading <paramref name="columns"/> of the entry at <paramref name="path"/>,
+    /// bound: by its directory (only directories are indexed by path, schema 4) and its name.
+    /// </summary>
+    private RawStatement AtPath(string columns, string arena, string path)
     {
-        var select = PreparedRaw($"SELECT {EntryColumns} FROM entries WHERE arena = ?1 AND path = ?2");
-        select.Bind(1, arena.Value);
-        select.Bind(2, path);
-        return ReadEntry(select);
-    });
+        RawStatement select;
+        if (path.Length == 0)
+        {
+            select = PreparedRaw($"SELECT {columns} FROM entries WHERE arena = ?1 AND path = '' AND is_dir = 1");
+            select.Bind(1, arena);
+            return select;
+        }
+        select = PreparedRaw($"SELECT {columns} FROM entries WHERE {InDirectory}");
+        BindInDirectory(select, arena, path);
+        return select;
+    }
+
+    /// <summary>The entry of the path (not the arena's directory) bound by <see cref="BindInDirectory"/>: ?1 arena, ?3 its directory's path, ?4 its name.</summary>
+    private const string InDirectory = "parent = (SELECT id FROM entries WHERE arena = ?1 AND path = ?3 AND is_dir = 1) AND name = ?4";
+
+    private static void BindInDirectory(RawStatement statement, string arena, string path)
+    {
+        statement.Bind(1, arena);
+        statement.Bind(3, RelPaths.Parent(path));
+        statement.Bind(4, RelPaths.Name(path));
+    }
 
     /// <summary>
     /// Adds to <paramref name="into"/> at most <paramref name="limit"/> entries of the directory
@@ -206,9 +228,7 @@ public sealed partial class UnrealDb
 
     private Row? RowAt(string arena, string path)
     {
-        var select = PreparedRaw("SELECT id, parent, is_dir, peer, blob, size, mtime_ns, conflict FROM entries WHERE arena = ?1 AND path = ?2");
-        select.Bind(1, arena);
-        select.Bind(2, path);
+        var select = AtPath("id, parent, is_dir, peer, blob, size, mtime_ns, conflict", arena, path);
         if (!select.Read())
         {
             return null;
@@ -221,12 +241,12 @@ public sealed partial class UnrealDb
     /// <summary>The versions of a path and its entry, in one statement: the hottest read of a batch.</summary>
     private (List<PathVersion> Versions, Row? Entry) ReadPath(string arena, string path)
     {
-        var select = PreparedRaw("""
+        var select = PreparedRaw($"""
             SELECT 0, peer, blob, size, mtime_ns, old_blob, 0, 0 FROM files WHERE arena = ?1 AND path = ?2
             UNION ALL
-            SELECT 1, id, blob, size, mtime_ns, peer, parent, is_dir | (conflict << 1) FROM entries WHERE arena = ?1 AND path = ?2
+            SELECT 1, id, blob, size, mtime_ns, peer, parent, is_dir | (conflict << 1) FROM entries WHERE {InDirectory}
             """);
-        select.Bind(1, arena);
+        BindInDirectory(select, arena, path);
         select.Bind(2, path);
         var versions = new List<PathVersion>(1);
         Row? entry = null;

@@ -309,6 +309,39 @@ public sealed class UnrealViewTests : IDisposable
         Assert.Equal(["b.txt", "c.txt"], Walk(db, db.FindPath(s_docs, "a")!.Id).Select(e => e.Name));
     }
 
+    [Fact]
+    public void Open_OfADatabaseOfTheThirdSchema_IndexesOnlyDirectoriesByPath_AndKeepsItsView()
+    {
+        using (var db = UnrealDb.Open(DbPath))
+        {
+            db.Apply(s_nas, s_docs, 1, [Added(1, "a/b/c.txt", "one"), Added(2, "a/d.txt", "two"), Added(3, "top.txt")]);
+        }
+        // Back to the third schema, whose tables are the same but for the index of every entry by path.
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DROP INDEX directories_by_path; CREATE UNIQUE INDEX entries_by_path ON entries (arena, path); PRAGMA user_version = 3;";
+            command.ExecuteNonQuery();
+        }
+
+        using (var db = UnrealDb.Open(DbPath))
+        {
+            Assert.Equal(["a", "a/b", "a/b/c.txt", "a/d.txt", "top.txt"], Walk(db, db.FindPath(s_docs, "")!.Id).Select(e => e.Path));
+            Assert.Equal(Blob("two"), db.FindPath(s_docs, "a/d.txt")!.Blob);
+            db.Apply(s_laptop, s_docs, 1, [Added(1, "a/d.txt", "other", 1_700_000_009), Added(2, "top.txt/below", "x")]);
+            Assert.Equal((Blob("other"), true), (db.FindPath(s_docs, "a/d.txt")!.Blob!.Value, db.FindPath(s_docs, "a/d.txt")!.Conflict));
+            Assert.True(db.FindPath(s_docs, "top.txt")!.IsDirectory);
+        }
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL ORDER BY name)";
+            Assert.Equal("directories_by_path", command.ExecuteScalar());
+        }
+    }
+
     private static byte[] Bytes(BlobHash blob)
     {
         byte[] bytes = new byte[32];
