@@ -286,7 +286,8 @@ public sealed partial class UnrealDb
         var only = new List<PathVersion>(1);
         foreach (string path in paths)
         {
-            var (versions, row) = onlyVersions is not null && InNewDirectory(arena, path, out var known)
+            long parent = 0;
+            var (versions, row) = onlyVersions is not null && InNewDirectory(arena, path, out parent, out var known)
                 ? (Only(only, onlyVersions[path]), known)
                 : ReadPath(arena, path);
             var standing = VersionRule.Standing(versions);
@@ -300,7 +301,7 @@ public sealed partial class UnrealDb
             }
             if (winner is { } w)
             {
-                Show(arena, path, row, w, conflict);
+                Show(arena, path, row, w, conflict, parent);
             }
             else if (row is { IsDir: false } file)
             {
@@ -324,11 +325,12 @@ public sealed partial class UnrealDb
     /// Whether <paramref name="path"/> is in a directory this transaction made, and then its
     /// entry, known without a read: every entry of a new directory was made by this transaction.
     /// </summary>
-    private bool InNewDirectory(string arena, string path, out Row? entry)
+    private bool InNewDirectory(string arena, string path, out long parent, out Row? entry)
     {
         entry = null;
-        if (path.Length == 0 || !_directories.TryGetValue((arena, RelPaths.Parent(path)), out long parent) || !_newDirectories.Contains(parent))
+        if (path.Length == 0 || !_directories.TryGetValue((arena, RelPaths.Parent(path)), out parent) || !_newDirectories.Contains(parent))
         {
+            parent = 0;
             return false;
         }
         entry = _directories.TryGetValue((arena, path), out long directory)
@@ -347,7 +349,8 @@ public sealed partial class UnrealDb
         statement.Execute();
     }
 
-    private void Show(string arena, string path, Row? existing, PathVersion winner, bool conflict)
+    /// <param name="knownParent">The id of the path's directory when known (it exists), else 0.</param>
+    private void Show(string arena, string path, Row? existing, PathVersion winner, bool conflict, long knownParent)
     {
         if (existing is { } row)
         {
@@ -366,7 +369,7 @@ public sealed partial class UnrealDb
             }
             return;
         }
-        long parent = Directory(arena, RelPaths.Parent(path));
+        long parent = knownParent != 0 ? knownParent : Directory(arena, RelPaths.Parent(path));
         long id = InsertFile(parent, arena, path, winner, conflict);
         if (_newDirectories.Contains(parent))
         {
@@ -457,7 +460,7 @@ public sealed partial class UnrealDb
         {
             return id;
         }
-        var row = InNewDirectory(arena, path, out var known) ? known : RowAt(arena, path);
+        var row = InNewDirectory(arena, path, out _, out var known) ? known : RowAt(arena, path);
         if (row is { IsDir: true })
         {
             id = row.Value.Id;
