@@ -124,6 +124,7 @@ internal static class PeersBench
                 batches.Add(batch);
             }
         }
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         using (var unreal = UnrealDb.Open(path))
         {
@@ -133,6 +134,7 @@ internal static class PeersBench
             }
         }
         double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"baseline cpu: {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.00} s");
         Console.WriteLine($"baseline: {count} notifications applied to unreal.db in-process, 4096 a transaction, in {seconds:0.00} s");
         Measure.Result("peers_baseline_apply_rate", count / seconds);
         foreach (string file in Directory.GetFiles(dir, "baseline-unreal.db*"))

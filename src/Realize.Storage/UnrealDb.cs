@@ -36,7 +36,7 @@ public sealed class HistoryGapException : Exception
 /// </summary>
 public sealed partial class UnrealDb : SqliteDb
 {
-    private static readonly string[] s_migrations = ["unreal_001.sql", "unreal_002.sql", "unreal_003.sql"];
+    private static readonly string[] s_migrations = ["unreal_001.sql", "unreal_002.sql", "unreal_003.sql", "unreal_004.sql"];
 
     private static readonly string[] s_finishReset =
     [
@@ -168,28 +168,30 @@ public sealed partial class UnrealDb : SqliteDb
             var upsert = PreparedRaw("INSERT OR REPLACE INTO files (peer, arena, path, blob, size, mtime_ns, old_blob) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
             upsert.Bind(1, number);
             upsert.Bind(2, arena.Value);
-            var touched = new HashSet<string>(batch.Count - first, StringComparer.Ordinal);
+            // Each path's version as the files table now holds it: the last of the batch.
+            var touched = new Dictionary<string, PathVersion>(batch.Count - first, StringComparer.Ordinal);
             for (int i = first; i < batch.Count; i++)
             {
                 var n = batch[i];
-                touched.Add(n.Path.Value);
                 upsert.Bind(3, n.Path.Value);
                 if (n.Type == NotificationType.Removed)
                 {
                     upsert.BindNull(4);
                     upsert.BindNull(5);
                     upsert.BindNull(6);
+                    touched[n.Path.Value] = new PathVersion(number, peer, null, 0, long.MinValue, n.OldBlob);
                 }
                 else
                 {
                     upsert.Bind(4, n.Blob);
                     upsert.Bind(5, n.Size!.Value);
                     upsert.Bind(6, n.MTime!.Value.TotalNanoseconds);
+                    touched[n.Path.Value] = new PathVersion(number, peer, n.Blob, n.Size.Value, n.MTime.Value.TotalNanoseconds, n.OldBlob);
                 }
                 upsert.Bind(7, n.OldBlob);
                 upsert.Execute();
             }
-            UpdateView(arena.Value, touched, rowsRemoved: false);
+            UpdateView(arena.Value, touched.Keys, rowsRemoved: false, OnlyPeer(number, arena) ? touched : null);
             SetReceived(number, arena, previous, history);
             return previous;
         });
@@ -268,6 +270,23 @@ public sealed partial class UnrealDb : SqliteDb
             return 0;
         });
     });
+
+    /// <summary>
+    /// Whether <paramref name="peer"/> is the only one that may have files in <paramref name="arena"/>:
+    /// no other peer has a cursor there (every batch and reset that writes files sets one).
+    /// </summary>
+    private bool OnlyPeer(long peer, ArenaName arena)
+    {
+        var select = PreparedRaw("SELECT 1 FROM received WHERE arena = ?1 AND peer <> ?2 LIMIT 1");
+        select.Bind(1, arena.Value);
+        select.Bind(2, peer);
+        if (select.Read())
+        {
+            select.Reset();
+            return false;
+        }
+        return true;
+    }
 
     private void SetReceived(long peer, ArenaName arena, long index, long history)
     {

@@ -16,6 +16,12 @@ public sealed partial class UnrealDb
     /// <summary>Directories of the view found or made by the transaction in progress: (arena, path) → id.</summary>
     private readonly Dictionary<(string Arena, string Path), long> _directories = [];
 
+    /// <summary>Ids of the directories made by the transaction in progress: every entry in them was made by it too, so a path in one needs no read of entries.</summary>
+    private readonly HashSet<long> _newDirectories = [];
+
+    /// <summary>Files added to the view by the transaction in progress: (arena, path) → (id, parent), for the paths of new directories.</summary>
+    private readonly Dictionary<(string Arena, string Path), (long Id, long Parent)> _newFiles = [];
+
     /// <summary>Entries made into (positive) and out of (negative) directories by the paths being updated, not yet counted: directory id → difference.</summary>
     private readonly Dictionary<long, long> _counts = [];
 
@@ -36,9 +42,7 @@ public sealed partial class UnrealDb
     private T ChangingView<T>(Func<T> body)
     {
         _changes.Clear();
-        _directories.Clear();
-        _counts.Clear();
-        _nextId = 0;
+        ClearBatchState();
         T result;
         try
         {
@@ -51,9 +55,7 @@ public sealed partial class UnrealDb
         }
         finally
         {
-            _directories.Clear();
-            _counts.Clear();
-            _nextId = 0;
+            ClearBatchState();
         }
         if (_changes.Count > 0)
         {
@@ -62,6 +64,15 @@ public sealed partial class UnrealDb
             ViewChanged?.Invoke(changes);
         }
         return result;
+    }
+
+    private void ClearBatchState()
+    {
+        _directories.Clear();
+        _newDirectories.Clear();
+        _newFiles.Clear();
+        _counts.Clear();
+        _nextId = 0;
     }
 
     /// <summary>The entry with inode number <paramref name="id"/>; null when there is none (any more).</summary>
@@ -82,13 +93,35 @@ public sealed partial class UnrealDb
     });
 
     /// <summary>The entry of <paramref name="path"/> in <paramref name="arena"/> ("" for the arena's directory); null when the view has none.</summary>
-    public ViewEntry? FindPath(ArenaName arena, string path) => Guarded(() =>
+    public ViewEntry? FindPath(ArenaName arena, string path) => Guarded(() => ReadEntry(AtPath(EntryColumns, arena.Value, path)));
+
+    /// <summary>
+    /// A statement reading <paramref name="columns"/> of the entry at <paramref name="path"/>,
+    /// bound: by its directory (only directories are indexed by path, schema 4) and its name.
+    /// </summary>
+    private RawStatement AtPath(string columns, string arena, string path)
     {
-        var select = PreparedRaw($"SELECT {EntryColumns} FROM entries WHERE arena = ?1 AND path = ?2");
-        select.Bind(1, arena.Value);
-        select.Bind(2, path);
-        return ReadEntry(select);
-    });
+        RawStatement select;
+        if (path.Length == 0)
+        {
+            select = PreparedRaw($"SELECT {columns} FROM entries WHERE arena = ?1 AND path = '' AND is_dir = 1");
+            select.Bind(1, arena);
+            return select;
+        }
+        select = PreparedRaw($"SELECT {columns} FROM entries WHERE {InDirectory}");
+        BindInDirectory(select, arena, path);
+        return select;
+    }
+
+    /// <summary>The entry of the path (not the arena's directory) bound by <see cref="BindInDirectory"/>: ?1 arena, ?3 its directory's path, ?4 its name.</summary>
+    private const string InDirectory = "parent = (SELECT id FROM entries WHERE arena = ?1 AND path = ?3 AND is_dir = 1) AND name = ?4";
+
+    private static void BindInDirectory(RawStatement statement, string arena, string path)
+    {
+        statement.Bind(1, arena);
+        statement.Bind(3, RelPaths.Parent(path));
+        statement.Bind(4, RelPaths.Name(path));
+    }
 
     /// <summary>
     /// Adds to <paramref name="into"/> at most <paramref name="limit"/> entries of the directory
@@ -195,9 +228,7 @@ public sealed partial class UnrealDb
 
     private Row? RowAt(string arena, string path)
     {
-        var select = PreparedRaw("SELECT id, parent, is_dir, peer, blob, size, mtime_ns, conflict FROM entries WHERE arena = ?1 AND path = ?2");
-        select.Bind(1, arena);
-        select.Bind(2, path);
+        var select = AtPath("id, parent, is_dir, peer, blob, size, mtime_ns, conflict", arena, path);
         if (!select.Read())
         {
             return null;
@@ -210,12 +241,12 @@ public sealed partial class UnrealDb
     /// <summary>The versions of a path and its entry, in one statement: the hottest read of a batch.</summary>
     private (List<PathVersion> Versions, Row? Entry) ReadPath(string arena, string path)
     {
-        var select = PreparedRaw("""
+        var select = PreparedRaw($"""
             SELECT 0, peer, blob, size, mtime_ns, old_blob, 0, 0 FROM files WHERE arena = ?1 AND path = ?2
             UNION ALL
-            SELECT 1, id, blob, size, mtime_ns, peer, parent, is_dir | (conflict << 1) FROM entries WHERE arena = ?1 AND path = ?2
+            SELECT 1, id, blob, size, mtime_ns, peer, parent, is_dir | (conflict << 1) FROM entries WHERE {InDirectory}
             """);
-        select.Bind(1, arena);
+        BindInDirectory(select, arena, path);
         select.Bind(2, path);
         var versions = new List<PathVersion>(1);
         Row? entry = null;
@@ -246,11 +277,19 @@ public sealed partial class UnrealDb
     /// the paths may have fewer versions than before (a reset), so one version alone does not
     /// prove the path was never in conflict.
     /// </summary>
-    private void UpdateView(string arena, IEnumerable<string> paths, bool rowsRemoved)
+    /// <param name="onlyVersions">
+    /// When not null, each path's only version (its sender is the only peer with files in the
+    /// arena): a path in a directory this transaction made then needs no read at all.
+    /// </param>
+    private void UpdateView(string arena, IEnumerable<string> paths, bool rowsRemoved, Dictionary<string, PathVersion>? onlyVersions = null)
     {
+        var only = new List<PathVersion>(1);
         foreach (string path in paths)
         {
-            var (versions, row) = ReadPath(arena, path);
+            long parent = 0;
+            var (versions, row) = onlyVersions is not null && InNewDirectory(arena, path, out parent, out var known)
+                ? (Only(only, onlyVersions[path]), known)
+                : ReadPath(arena, path);
             var standing = VersionRule.Standing(versions);
             var winner = VersionRule.Winner(standing);
             bool conflict = VersionRule.IsConflict(standing);
@@ -262,16 +301,42 @@ public sealed partial class UnrealDb
             }
             if (winner is { } w)
             {
-                Show(arena, path, row, w, conflict);
+                Show(arena, path, row, w, conflict, parent);
             }
             else if (row is { IsDir: false } file)
             {
+                _newFiles.Remove((arena, path));
                 Delete(file.Id, file.Parent, RelPaths.Name(path), ViewPath(arena, path));
                 _counts[file.Parent] = _counts.GetValueOrDefault(file.Parent) - 1;
             }
         }
         CountChildren();
         SaveNextId();
+    }
+
+    private static List<PathVersion> Only(List<PathVersion> list, PathVersion version)
+    {
+        list.Clear();
+        list.Add(version);
+        return list;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is in a directory this transaction made, and then its
+    /// entry, known without a read: every entry of a new directory was made by this transaction.
+    /// </summary>
+    private bool InNewDirectory(string arena, string path, out long parent, out Row? entry)
+    {
+        entry = null;
+        if (path.Length == 0 || !_directories.TryGetValue((arena, RelPaths.Parent(path)), out parent) || !_newDirectories.Contains(parent))
+        {
+            parent = 0;
+            return false;
+        }
+        entry = _directories.TryGetValue((arena, path), out long directory)
+            ? new Row(directory, parent, IsDir: true, null, null, null, null, Conflict: false)
+            : NewFileAt(arena, path);
+        return true;
     }
 
     private void SetConflict(string arena, string path, bool conflict)
@@ -284,7 +349,8 @@ public sealed partial class UnrealDb
         statement.Execute();
     }
 
-    private void Show(string arena, string path, Row? existing, PathVersion winner, bool conflict)
+    /// <param name="knownParent">The id of the path's directory when known (it exists), else 0.</param>
+    private void Show(string arena, string path, Row? existing, PathVersion winner, bool conflict, long knownParent)
     {
         if (existing is { } row)
         {
@@ -303,14 +369,23 @@ public sealed partial class UnrealDb
             }
             return;
         }
-        long parent = Directory(arena, RelPaths.Parent(path));
-        InsertFile(parent, arena, path, winner, conflict);
+        long parent = knownParent != 0 ? knownParent : Directory(arena, RelPaths.Parent(path));
+        long id = InsertFile(parent, arena, path, winner, conflict);
+        if (_newDirectories.Contains(parent))
+        {
+            _newFiles[(arena, path)] = (id, parent);
+        }
         _counts[parent] = _counts.GetValueOrDefault(parent) + 1;
     }
 
-    private void InsertFile(long parent, string arena, string path, PathVersion winner, bool conflict) => Insert(parent, arena, path, winner, conflict);
+    private long InsertFile(long parent, string arena, string path, PathVersion winner, bool conflict) => Insert(parent, arena, path, winner, conflict);
 
-    private long InsertDirectory(long parent, string arena, string path) => Insert(parent, arena, path, null, false);
+    private long InsertDirectory(long parent, string arena, string path)
+    {
+        long id = Insert(parent, arena, path, null, false);
+        _newDirectories.Add(id);
+        return id;
+    }
 
     /// <summary>Adds an entry with a new id: a file showing <paramref name="file"/>, or a directory when null.</summary>
     private long Insert(long parent, string arena, string path, PathVersion? file, bool conflict)
@@ -385,7 +460,7 @@ public sealed partial class UnrealDb
         {
             return id;
         }
-        var row = RowAt(arena, path);
+        var row = InNewDirectory(arena, path, out _, out var known) ? known : RowAt(arena, path);
         if (row is { IsDir: true })
         {
             id = row.Value.Id;
@@ -393,6 +468,7 @@ public sealed partial class UnrealDb
         else if (row is { } file)
         {
             // A file of that name gives way to the directory, which holds more.
+            _newFiles.Remove((arena, path));
             Delete(file.Id, file.Parent, RelPaths.Name(path), ViewPath(arena, path));
             id = InsertDirectory(file.Parent, arena, path);
         }
@@ -405,6 +481,10 @@ public sealed partial class UnrealDb
         _directories[(arena, path)] = id;
         return id;
     }
+
+    /// <summary>The file this transaction added at a path of a new directory, as an entry (its id and parent: all a change of it reads); null when none.</summary>
+    private Row? NewFileAt(string arena, string path) =>
+        _newFiles.TryGetValue((arena, path), out var file) ? new Row(file.Id, file.Parent, IsDir: false, null, null, null, null, Conflict: false) : null;
 
     /// <summary>A path of the view, arena first, as the merged view shows it.</summary>
     private static string ViewPath(string arena, string path) => path.Length == 0 ? arena : arena + "/" + path;

@@ -22,16 +22,16 @@ internal static class VersionRule
     /// <summary>
     /// The standing versions of one path, in the order given. When each supersedes another (a
     /// cycle: x replaced y on one peer, y replaced x on another), all stand, so that content is
-    /// never hidden by the rule.
+    /// never hidden by the rule. One version or none: <paramref name="versions"/> itself, the
+    /// common case, without a copy.
     /// </summary>
-    public static List<PathVersion> Standing(IReadOnlyList<PathVersion> versions)
+    public static List<PathVersion> Standing(List<PathVersion> versions)
     {
-        var standing = new List<PathVersion>(versions.Count);
-        if (versions.Count == 1)
+        if (versions.Count <= 1)
         {
-            standing.Add(versions[0]);
-            return standing;
+            return versions;
         }
+        var standing = new List<PathVersion>(versions.Count);
         for (int i = 0; i < versions.Count; i++)
         {
             if (versions[i].Blob is not { } blob || !IsSuperseded(versions, i, blob))
@@ -87,7 +87,7 @@ internal static class VersionRule
     }
 
     /// <summary>Whether a version other than <paramref name="self"/>, with another content, replaced <paramref name="blob"/>, directly or through a chain.</summary>
-    private static bool IsSuperseded(IReadOnlyList<PathVersion> versions, int self, BlobHash blob)
+    private static bool IsSuperseded(List<PathVersion> versions, int self, BlobHash blob)
     {
         for (int j = 0; j < versions.Count; j++)
         {
@@ -100,7 +100,7 @@ internal static class VersionRule
     }
 
     /// <summary>Whether <paramref name="y"/>'s old_blob leads to <paramref name="x"/> through the versions' own old_blob links.</summary>
-    private static bool Replaced(IReadOnlyList<PathVersion> versions, PathVersion y, BlobHash x)
+    private static bool Replaced(List<PathVersion> versions, PathVersion y, BlobHash x)
     {
         if (y.OldBlob is not { } start)
         {

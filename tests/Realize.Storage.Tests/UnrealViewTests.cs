@@ -141,6 +141,42 @@ public sealed class UnrealViewTests : IDisposable
     }
 
     [Fact]
+    public void ASolePeersBatch_ShowsItsNewPathsInNewDirectories_AndLaterPeersMeetThem()
+    {
+        using var db = UnrealDb.Open(DbPath);
+        var changes = new List<ViewChange>();
+        db.ViewChanged += changes.AddRange;
+
+        // nas alone has files in docs: its new directories hold only what this batch shows.
+        db.Apply(s_nas, s_docs, 1,
+        [
+            Added(1, "n/a", "a"), Added(2, "n/b", "b1"), Removed(3, "n/c", "c0"), Added(4, "n/f", "file"),
+            Added(5, "n/f/g", "below"), Updated(6, "n/b", "b2", "b1"), Added(7, "n/m/deep/x", "x"),
+        ]);
+
+        Assert.Equal(
+            [("n", true, null), ("n/a", false, Blob("a")), ("n/b", false, Blob("b2")), ("n/f", true, null), ("n/f/g", false, Blob("below")),
+                ("n/m", true, null), ("n/m/deep", true, null), ("n/m/deep/x", false, Blob("x"))],
+            Walk(db, db.FindPath(s_docs, "")!.Id).Select(e => (e.Path, e.IsDirectory, e.Blob)).ToList());
+        Assert.Equal(4, changes.Count(c => c.Kind == ViewChangeKind.Added && db.Entry(c.Id) is { IsDirectory: false }));
+        Assert.Empty(db.FindConflicts());
+
+        // The file n/f, hidden by the directory, shows again once the directory goes.
+        db.Apply(s_nas, s_docs, 1, [Removed(8, "n/f/g", "below")]);
+        Assert.Equal((false, Blob("file")), (db.FindPath(s_docs, "n/f")!.IsDirectory, db.FindPath(s_docs, "n/f")!.Blob));
+
+        // A second peer with the same content agrees; a third with other content is a conflict it wins by mtime.
+        db.Apply(s_laptop, s_docs, 1, [Added(1, "n/a", "a"), Added(2, "n/c", "c1")]);
+        Assert.Equal([("docs", "n/c")], db.FindConflicts().Select(c => (c.Arena.Value, c.Path.Value)).ToList());
+        db.Apply(s_phone, s_docs, 1, [Added(1, "n/a", "other", 1_700_000_009)]);
+
+        var a = db.FindPath(s_docs, "n/a")!;
+        Assert.Equal((Blob("other"), s_phone, true), (a.Blob!.Value, a.Peer!.Value, a.Conflict));
+        Assert.Equal([("docs", "n/a"), ("docs", "n/c")], db.FindConflicts().Select(c => (c.Arena.Value, c.Path.Value)).ToList());
+        Assert.Equal(Blob("c1"), db.FindPath(s_docs, "n/c")!.Blob);
+    }
+
+    [Fact]
     public void ViewChanged_TellsWhatAppearedChangedAndWent_AfterTheCommit()
     {
         using var db = UnrealDb.Open(DbPath);
@@ -271,6 +307,39 @@ public sealed class UnrealViewTests : IDisposable
         // And it goes on from there.
         db.Apply(s_phone, s_docs, 1, [Added(1, "a/c.txt")]);
         Assert.Equal(["b.txt", "c.txt"], Walk(db, db.FindPath(s_docs, "a")!.Id).Select(e => e.Name));
+    }
+
+    [Fact]
+    public void Open_OfADatabaseOfTheThirdSchema_IndexesOnlyDirectoriesByPath_AndKeepsItsView()
+    {
+        using (var db = UnrealDb.Open(DbPath))
+        {
+            db.Apply(s_nas, s_docs, 1, [Added(1, "a/b/c.txt", "one"), Added(2, "a/d.txt", "two"), Added(3, "top.txt")]);
+        }
+        // Back to the third schema, whose tables are the same but for the index of every entry by path.
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DROP INDEX directories_by_path; CREATE UNIQUE INDEX entries_by_path ON entries (arena, path); PRAGMA user_version = 3;";
+            command.ExecuteNonQuery();
+        }
+
+        using (var db = UnrealDb.Open(DbPath))
+        {
+            Assert.Equal(["a", "a/b", "a/b/c.txt", "a/d.txt", "top.txt"], Walk(db, db.FindPath(s_docs, "")!.Id).Select(e => e.Path));
+            Assert.Equal(Blob("two"), db.FindPath(s_docs, "a/d.txt")!.Blob);
+            db.Apply(s_laptop, s_docs, 1, [Added(1, "a/d.txt", "other", 1_700_000_009), Added(2, "top.txt/below", "x")]);
+            Assert.Equal((Blob("other"), true), (db.FindPath(s_docs, "a/d.txt")!.Blob!.Value, db.FindPath(s_docs, "a/d.txt")!.Conflict));
+            Assert.True(db.FindPath(s_docs, "top.txt")!.IsDirectory);
+        }
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL ORDER BY name)";
+            Assert.Equal("directories_by_path", command.ExecuteScalar());
+        }
     }
 
     private static byte[] Bytes(BlobHash blob)
