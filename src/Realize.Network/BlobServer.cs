@@ -18,8 +18,8 @@ public sealed record BlobServerOptions
 
 /// <summary>
 /// Serves BLOB connections (docs/wire.md "BLOB"): block lists and blocks of blobs held in an
-/// arena shared with the asker, from this peer's files (their index.db rows say where, and the
-/// file must still match its row) or from the daemon's <see cref="IBlobSource"/>. Requests are
+/// arena shared with the asker, from this peer's files (their index.db rows say where; a file
+/// that no longer matches its row is hashed again and served only if it still has the blob) or from the daemon's <see cref="IBlobSource"/>. Requests are
 /// answered in order, the next one read from disk while the last is written out. A request for a
 /// blob only arenas not shared with the asker hold, a block outside the blob, or a malformed frame
 /// closes the connection.
@@ -271,7 +271,7 @@ internal sealed class BlobServer
             var files = _index.FindByBlob(blob, shared);
             foreach (var file in files)
             {
-                if (PathOf(config, file) is { } path && FileBlobReader.TryOpen(path, file) is { } reader)
+                if (PathOf(config, file) is { } path && FileBlobReader.TryOpen(path, file, blob) is { } reader)
                 {
                     return Keep(blob, reader);
                 }

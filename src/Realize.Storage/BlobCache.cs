@@ -84,6 +84,25 @@ public sealed class BlobCache : IDisposable
                 // power cut may have kept a record and lost its block. Each is checked again.
                 VerifyBlocks(row.Blob, path, entry);
             }
+            else if (row.Size > 0 && (row.Seal is not { } seal || SealOf(path) != seal))
+            {
+                // Changed behind the cache's back (or complete before seals were kept): its
+                // blocks are checked, the good ones kept, the others fetched again at next use.
+                VerifyBlocks(row.Blob, path, entry);
+                if (entry.Present.All(p => p) && SealOf(path) is { } now)
+                {
+                    entry.Seal = now;
+                    _db.SaveCachedSeal(row.Blob, now);
+                }
+                else
+                {
+                    _db.SaveCachedBlob(row.Blob, row.Size, row.BlockList, complete: false, row.LastUseNs);
+                }
+            }
+            else
+            {
+                entry.Seal = row.Seal;
+            }
             entry.Count = entry.Present.Count(p => p);
             entry.Complete = entry.Count == entry.Present.Length;
             if (entry.Complete && !row.Complete)
@@ -92,8 +111,10 @@ public sealed class BlobCache : IDisposable
                 using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite))
                 {
                     RandomAccess.FlushToDisk(handle);
+                    entry.Seal = SealOf(handle);
                 }
                 _db.SaveCachedBlob(row.Blob, row.Size, row.BlockList, complete: true, row.LastUseNs);
+                _db.SaveCachedSeal(row.Blob, entry.Seal.Value);
             }
             _entries[row.Blob] = entry;
             _bytes += entry.Bytes();
@@ -141,9 +162,9 @@ public sealed class BlobCache : IDisposable
 
     /// <summary>
     /// The blob's state in the cache, or null when it has none of it. A complete blob whose file
-    /// is gone or no longer of its length (changed behind the cache's back) is dropped first: it
-    /// would be opened with passthrough, where reads never reach the cache. A change that keeps
-    /// the length is not seen here (that would mean hashing the file at each open).
+    /// is gone, no longer of its length, or no longer of its seal (changed behind the cache's back:
+    /// any write moves the ctime) is dropped first: it would be opened with passthrough, where
+    /// reads never reach the cache, so it is fetched again.
     /// </summary>
     public CachedBlob? Find(BlobHash blob)
     {
@@ -153,7 +174,7 @@ public sealed class BlobCache : IDisposable
             {
                 return null;
             }
-            if (e.Complete && e.Size > 0 && !HasItsLength(blob, e.Size))
+            if (e.Complete && e.Size > 0 && !IsIntact(blob, e))
             {
                 _entries.Remove(blob);
                 Remove(blob, e);
@@ -163,10 +184,18 @@ public sealed class BlobCache : IDisposable
         }
     }
 
-    private bool HasItsLength(BlobHash blob, long size)
+    /// <summary>Whether a complete blob's file is still there, of its length, with its seal.</summary>
+    private bool IsIntact(BlobHash blob, Entry entry) =>
+        Realize.Linux.Stat.TryLstat(PathOf(blob)) is { } status && status.Size == entry.Size
+        && (entry.Seal is not { } seal || new CacheSeal(status.Inode, status.CTime.TotalNanoseconds) == seal);
+
+    private static CacheSeal? SealOf(string path) =>
+        Realize.Linux.Stat.TryLstat(path) is { } status ? new CacheSeal(status.Inode, status.CTime.TotalNanoseconds) : null;
+
+    private static CacheSeal SealOf(SafeFileHandle handle)
     {
-        var file = new FileInfo(PathOf(blob));
-        return file.Exists && file.Length == size;
+        var status = Realize.Linux.RegularFile.Status(handle);
+        return new CacheSeal(status.Inode, status.CTime.TotalNanoseconds);
     }
 
     /// <summary>Counts an open as a hit (the blob was complete) or a miss.</summary>
@@ -285,7 +314,9 @@ public sealed class BlobCache : IDisposable
                 // Complete only once on disk: a crash must not leave a blob taken as whole with holes.
                 RandomAccess.FlushToDisk(entry.Handle);
                 entry.Complete = true;
+                entry.Seal = SealOf(entry.Handle);
                 _db.SaveCachedBlob(blob, size, entry.BlockList, complete: true, entry.LastUseNs);
+                _db.SaveCachedSeal(blob, entry.Seal.Value);
             }
         }
     }
@@ -497,6 +528,9 @@ public sealed class BlobCache : IDisposable
         public bool Complete { get; set; }
 
         public byte[]? BlockList { get; set; }
+
+        /// <summary>The file's inode and ctime once complete; null while partial.</summary>
+        public CacheSeal? Seal { get; set; }
 
         public ArenaName? Arena { get; set; }
 

@@ -36,7 +36,7 @@ public sealed class HistoryGapException : Exception
 /// </summary>
 public sealed partial class UnrealDb : SqliteDb
 {
-    private static readonly string[] s_migrations = ["unreal_001.sql", "unreal_002.sql"];
+    private static readonly string[] s_migrations = ["unreal_001.sql", "unreal_002.sql", "unreal_003.sql"];
 
     private static readonly string[] s_finishReset =
     [

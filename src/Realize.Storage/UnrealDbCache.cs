@@ -6,9 +6,17 @@ namespace Realize.Storage;
 /// <param name="BlockList">The SHA-256 of each block, concatenated; null until known.</param>
 /// <param name="Blocks">The indexes of the blocks written.</param>
 /// <param name="Arena">The arena of the file it was fetched for: served only to peers sharing it.</param>
-public sealed record CachedBlobRow(BlobHash Blob, long Size, byte[]? BlockList, bool Complete, long LastUseNs, IReadOnlyList<int> Blocks, ArenaName? Arena);
+/// <param name="Seal">Its file's inode and ctime once complete (schema <c>unreal_003.sql</c>); null before.</param>
+public sealed record CachedBlobRow(BlobHash Blob, long Size, byte[]? BlockList, bool Complete, long LastUseNs, IReadOnlyList<int> Blocks, ArenaName? Arena, CacheSeal? Seal);
 
-/// <summary>The blob cache's tables of unreal.db (schema <c>unreal_002.sql</c>): what <see cref="BlobCache"/> keeps across restarts.</summary>
+/// <summary>
+/// A complete cache file's inode and ctime (ns) as they were once it was complete and synced. The
+/// cache never writes it again and a ctime cannot be set back, so a file with another seal was
+/// changed behind the cache's back.
+/// </summary>
+public readonly record struct CacheSeal(ulong Inode, long CTimeNs);
+
+/// <summary>The blob cache's tables of unreal.db (schemas <c>unreal_002.sql</c> and <c>unreal_003.sql</c>): what <see cref="BlobCache"/> keeps across restarts.</summary>
 public sealed partial class UnrealDb
 {
     private static readonly string[] s_deleteCachedBlob = ["DELETE FROM cached_blocks WHERE blob = $blob", "DELETE FROM cached_blobs WHERE blob = $blob"];
@@ -34,7 +42,7 @@ public sealed partial class UnrealDb
             }
         }
         var rows = new List<CachedBlobRow>();
-        using (var command = Command("SELECT blob, size, block_list, complete, last_use, arena FROM cached_blobs"))
+        using (var command = Command("SELECT blob, size, block_list, complete, last_use, arena, sealed_inode, sealed_ctime FROM cached_blobs"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -42,7 +50,8 @@ public sealed partial class UnrealDb
                 var blob = ReadBlob(reader, 0)!.Value;
                 byte[]? list = reader.IsDBNull(2) ? null : (byte[])reader.GetValue(2);
                 ArenaName? arena = reader.IsDBNull(5) ? null : ArenaName.Parse(reader.GetString(5));
-                rows.Add(new CachedBlobRow(blob, reader.GetInt64(1), list, reader.GetInt64(3) != 0, reader.GetInt64(4), blocks.GetValueOrDefault(blob) ?? [], arena));
+                CacheSeal? seal = reader.IsDBNull(6) || reader.IsDBNull(7) ? null : new CacheSeal((ulong)reader.GetInt64(6), reader.GetInt64(7));
+                rows.Add(new CachedBlobRow(blob, reader.GetInt64(1), list, reader.GetInt64(3) != 0, reader.GetInt64(4), blocks.GetValueOrDefault(blob) ?? [], arena, seal));
             }
         }
         return rows;
@@ -68,6 +77,16 @@ public sealed partial class UnrealDb
         var (command, p) = Prepared("UPDATE cached_blobs SET arena = $arena WHERE blob = $blob", "$blob", "$arena");
         p[0].Value = BlobValue(blob);
         p[1].Value = arena.Value;
+        command.ExecuteNonQuery();
+    });
+
+    /// <summary>Records the seal of a complete cached blob's file.</summary>
+    public void SaveCachedSeal(BlobHash blob, CacheSeal seal) => Guarded(() =>
+    {
+        var (command, p) = Prepared("UPDATE cached_blobs SET sealed_inode = $inode, sealed_ctime = $ctime WHERE blob = $blob", "$blob", "$inode", "$ctime");
+        p[0].Value = BlobValue(blob);
+        p[1].Value = (long)seal.Inode;
+        p[2].Value = seal.CTimeNs;
         command.ExecuteNonQuery();
     });
 

@@ -96,7 +96,7 @@ public sealed class LivePropertyTests : IDisposable
                 .AppendLine("history:");
             foreach (var n in _history)
             {
-                message.AppendLine(CultureInfo.InvariantCulture, $"  {n.Arena}#{n.Index} {n.Type} {Content.Literal(n.Path.Value)} {n.Blob?.Hex[..8]}{(n.OldBlob is { } old ? $" (was {old.Hex[..8]})" : "")}");
+                message.AppendLine(CultureInfo.InvariantCulture, $"  {n.Arena}{HistoryAssert.Describe(n)}");
             }
             message.AppendLine("daemon log:").Append(_daemon?.Logs.ToString());
             Assert.Fail(message.ToString());
@@ -163,23 +163,13 @@ public sealed class LivePropertyTests : IDisposable
         foreach (string name in (string[])[.. s_viewArenas, s_plainArena])
         {
             var arena = ArenaName.Parse(name);
-            var indexes = _history.Where(n => n.Arena == arena).Select(n => n.Index).ToList();
-            if (!indexes.SequenceEqual(Enumerable.Range(1, indexes.Count).Select(i => (long)i)))
+            if (Tree.IndexGap(_history.Where(n => n.Arena == arena)) is { } gap)
             {
-                problems.Add($"history indexes of {name} are not 1..n: {string.Join(",", indexes)}");
+                problems.Add($"{name}: {gap}");
             }
             var start = name == s_plainArena ? new SortedDictionary<string, BlobHash>() : Tree.Files(Path.Combine(store.Config.Lower!, name));
             var replayed = Tree.ReplayStrictly(start, _history, arena, problems);
-            var files = shown[name];
-            foreach (string path in files.Keys.Union(replayed.Keys).Order(StringComparer.Ordinal))
-            {
-                bool isShown = files.TryGetValue(path, out var shownBlob);
-                bool isReplayed = replayed.TryGetValue(path, out var replayedBlob);
-                if (isShown != isReplayed || shownBlob != replayedBlob)
-                {
-                    problems.Add($"{name}/{Content.Literal(path)}: {(name == s_plainArena ? "the directory" : "the merged view")} has {(isShown ? shownBlob.Hex[..8] : "nothing")}, the replayed history {(isReplayed ? replayedBlob.Hex[..8] : "nothing")}");
-                }
-            }
+            problems.AddRange(Tree.Differences(shown[name], replayed, name == s_plainArena ? "the directory" : "the merged view", "the replayed history", prefix: name + "/"));
         }
         return problems.Count == 0 ? null : string.Join('\n', problems);
     }

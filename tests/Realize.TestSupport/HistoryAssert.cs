@@ -49,6 +49,7 @@ public static class HistoryAssert
         }
     }
 
-    private static string Describe(Notification n) =>
-        $"#{n.Index} {n.Type} {Content.Literal(n.Path.Value)}{(n.Size is { } size ? $" size {size}" : "")}{(n.Blob is { } blob ? $" {blob.Hex[..8]}" : "")}";
+    /// <summary>One notification on a line: <c>#3 Updated "a/b" size 5 1a2b3c4d (was 5e6f7a8b)</c>.</summary>
+    public static string Describe(Notification n) =>
+        $"#{n.Index} {n.Type} {Content.Literal(n.Path.Value)}{(n.Size is { } size ? $" size {size}" : "")}{(n.Blob is { } blob ? $" {blob.Hex[..8]}" : "")}{(n.OldBlob is { } old ? $" (was {old.Hex[..8]})" : "")}";
 }

@@ -85,5 +85,29 @@ public static class Tree
         return files;
     }
 
+    /// <summary>
+    /// Where two trees of path → blob differ, a line a path, in path order
+    /// (<c>"a/b": the merged view has 1a2b3c4d, the replayed history nothing</c>); none when they are equal.
+    /// </summary>
+    public static IEnumerable<string> Differences(IReadOnlyDictionary<string, BlobHash> left, IReadOnlyDictionary<string, BlobHash> right, string leftName, string rightName, string prefix = "")
+    {
+        foreach (string path in left.Keys.Union(right.Keys).Order(StringComparer.Ordinal))
+        {
+            bool inLeft = left.TryGetValue(path, out var l);
+            bool inRight = right.TryGetValue(path, out var r);
+            if (inLeft != inRight || l != r)
+            {
+                yield return $"{prefix}{Content.Literal(path)}: {leftName} has {(inLeft ? Short(l) : "nothing")}, {rightName} {(inRight ? Short(r) : "nothing")}";
+            }
+        }
+    }
+
+    /// <summary>Why the indexes of <paramref name="history"/> (one arena's) are not 1..n; null when they are.</summary>
+    public static string? IndexGap(IEnumerable<Notification> history)
+    {
+        var indexes = history.Select(n => n.Index).ToList();
+        return indexes.SequenceEqual(Enumerable.Range(1, indexes.Count).Select(i => (long)i)) ? null : $"history indexes are not 1..n: {string.Join(",", indexes)}";
+    }
+
     private static string Short(BlobHash? blob) => blob is { } b ? b.Hex[..8] : "none";
 }

@@ -1,4 +1,4 @@
-using System.IO.MemoryMappedFiles;
+using System.Globalization;
 using System.Security.Cryptography;
 using Realize.Core;
 using Realize.TestSupport;
@@ -67,14 +67,12 @@ public sealed class UnrealContentTests
         byte[] content = MountedUnreal.Content((9 << 20) + 77, 4);
         unreal.Add("mapped.bin", content);
 
-        using var map = MemoryMappedFile.CreateFromFile(unreal.PathOf("mapped.bin"), FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        using var view = map.CreateViewAccessor(0, content.Length, MemoryMappedFileAccess.Read);
-        byte[] read = new byte[content.Length];
-        // The last pages first: faults in the middle of the blob, not a sequential read.
-        view.ReadArray(8 << 20, read, 8 << 20, content.Length - (8 << 20));
-        view.ReadArray(0, read, 0, 8 << 20);
+        // In another process: a fault on a mapping of this process's own FUSE mount can deadlock
+        // it (tests/Realize.MapReader says why). The last pages first: faults mid-blob.
+        string reader = Path.Combine(AppContext.BaseDirectory, "Realize.MapReader.dll");
+        string hash = Shell.Check("dotnet", "exec", reader, unreal.PathOf("mapped.bin"), (8 << 20).ToString(CultureInfo.InvariantCulture));
 
-        Assert.True(content.AsSpan().SequenceEqual(read));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), hash.Trim());
     }
 
     [Fact]

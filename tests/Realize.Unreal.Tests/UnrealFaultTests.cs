@@ -126,6 +126,52 @@ public sealed class UnrealFaultTests
     }
 
     [Fact]
+    public async Task ACompleteBlobAlteredInTheCache_KeepingItsLength_IsDroppedAtTheNextOpen_AndFetchedAgain()
+    {
+        await using var unreal = await MountedUnreal.StartAsync();
+        unreal.Fetcher.AddPeer("nas");
+        byte[] content = MountedUnreal.Content((5 << 20) + 3, 16);
+        var blob = await unreal.AddAndReadAsync("f.bin", content);
+        int fetched = unreal.Fetcher.TotalBlockRequests;
+
+        Alter(unreal.BlobFile(blob), 4 << 20);
+        byte[] read = File.ReadAllBytes(unreal.PathOf("f.bin"));
+
+        Assert.True(content.AsSpan().SequenceEqual(read), "the altered bytes were served");
+        Assert.Equal(fetched + 2, unreal.Fetcher.TotalBlockRequests);
+        Assert.Equal(blob, ContentHasher.HashFile(unreal.BlobFile(blob)));
+    }
+
+    [Fact]
+    public async Task ABlobAlteredInTheCacheWhileStopped_KeepingItsLength_LosesOnlyItsBadBlockAtRestart()
+    {
+        await using var unreal = await MountedUnreal.StartAsync();
+        unreal.Fetcher.AddPeer("nas");
+        byte[] content = MountedUnreal.Content((5 << 20) + 3, 17);
+        var blob = await unreal.AddAndReadAsync("f.bin", content);
+        int fetched = unreal.Fetcher.TotalBlockRequests;
+
+        await unreal.RestartAsync();
+        Alter(unreal.BlobFile(blob), 4 << 20);
+        await unreal.RestartAsync();
+        Assert.True(unreal.Cache.Find(blob) is { Complete: false, BlocksPresent: 1 }, $"the cache has {unreal.Cache.Find(blob)}");
+        byte[] read = File.ReadAllBytes(unreal.PathOf("f.bin"));
+
+        Assert.True(content.AsSpan().SequenceEqual(read), "the altered bytes were served");
+        Assert.Equal(fetched + 1, unreal.Fetcher.TotalBlockRequests);
+    }
+
+    /// <summary>Flips a byte of the file in place: its length stays, its ctime moves.</summary>
+    private static void Alter(string path, long offset)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        byte[] one = new byte[1];
+        RandomAccess.Read(file, one, offset);
+        one[0] ^= 0xFF;
+        RandomAccess.Write(file, one, offset);
+    }
+
+    [Fact]
     public async Task APartialBlobTruncatedInTheCache_IsDroppedAtTheNextRead_AndThatReadIsServedExact()
     {
         await using var unreal = await MountedUnreal.StartAsync();
