@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Realize.Bench;
+
+/// <summary>
+/// The change-latency rows (<c>latency DIR</c>): an operation on peer A, from just before it
+/// (a close(), an unlink(), a rename()) until peer B shows its result with the right content,
+/// Realize (through B's merged view, read back and compared) against Syncthing (B's folder),
+/// <see cref="ChangeSides"/>. Each row first makes the files its runs change and waits until B
+/// has them (not timed); before each run both peers are at rest. B is polled every millisecond,
+/// with a deadline.
+/// </summary>
+internal static class LatencyBench
+{
+    // Why a delete or rename takes longer on Realize: it is no close() after writing.
+    private static readonly string s_settle = $"A at its default --settle-ms {ChangeSides.SettleMs}: a delete or rename is recorded once quiet that long; Syncthing's watcher waits 1 s";
+
+    /// <summary>The five rows: create, edit, delete and rename a small file, rename a directory of <paramref name="dirFiles"/> files.</summary>
+    public static int Run(string dir, string cli, int runs, int dirFiles)
+    {
+        string[] measures =
+        [
+            "create a small file on A until B reads it with its content",
+            "edit (overwrite in place) a small file on A until B reads its new content",
+            $"delete a small file on A until B no longer has it ({s_settle})",
+            $"rename a small file on A until B has it under the new name only, with its content ({s_settle})",
+            $"rename a directory of {dirFiles:N0} small files on A until B lists them all under the new name, the old gone, and each reads right (B read them all before; {s_settle})",
+        ];
+        ChangeSides sides;
+        try
+        {
+            sides = ChangeSides.Start(dir, cli, cacheQuota: 1L << 30);
+        }
+        catch (Exception e) when (e is BenchException or IOException or InvalidOperationException or TimeoutException or Realize.Core.RealizeException)
+        {
+            foreach (string measure in measures)
+            {
+                Rows.Skip(measure, $"the peers did not start: {e.Message.Split('\n')[0]}");
+            }
+            return 0;
+        }
+        using (sides)
+        {
+            Rows.Measure(measures[0], () => Compare(sides, runs, "create", "≤ 50 ms", 0.050, Prepare(runs, null), Create));
+            Rows.Measure(measures[1], () => Compare(sides, runs, "edit", null, null, Prepare(runs, "edit"), Edit));
+            Rows.Measure(measures[2], () => Compare(sides, runs, "delete", null, null, Prepare(runs, "delete"), Delete));
+            Rows.Measure(measures[3], () => Compare(sides, runs, "rename", null, null, Prepare(runs, "rename"), Rename));
+            Rows.Measure(measures[4], () => Compare(sides, runs, "rename_dir", "≤ 100 ms (issue 10, of 100 files)", 0.100,
+                side => PrepareDirectory(side, dirFiles), (side, run) => RenameDirectory(side, run, dirFiles)));
+            sides.Stop();
+        }
+        return 0;
+    }
+
+    // Measures runs of one operation on each side, Realize first; each side's cost over its own runs.
+    private static Outcome Compare(ChangeSides sides, int runs, string key, string? target, double? limit, Action<Side> prepare, Func<Side, int, double> operation)
+    {
+        var figures = new List<Figure>();
+        var costs = new List<string>();
+        foreach (var side in sides.Both)
+        {
+            prepare(side);
+            var cost = side.Meter();
+            var times = new List<double>();
+            for (int run = 0; run < runs; run++)
+            {
+                side.Quiet();
+                times.Add(operation(side, run));
+            }
+            costs.Add(cost.Finish());
+            Measure.Series($"latency_{key}_{(side == sides.Realize ? "realize" : "syncthing")}_s", times);
+            figures.Add(Figure.Of(side.Label, times, "s"));
+        }
+        return new Outcome(figures[0], figures[1], Rows.AsFast(figures[0], figures[1]), target, limit is { } l ? figures[0].Median <= l : null,
+            new Cost(costs[0], costs[1]));
+    }
+
+    private static string Lat(Side side, bool target, string name) => Path.Combine(target ? side.Target : side.Source, "lat", name);
+
+    private static byte[] Content(string what, int run) =>
+        Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{what} {run} {Stopwatch.GetTimestamp()}\n"));
+
+    // The directory lat/ and, for the operation named, a file for each run, until B has them all.
+    private static Action<Side> Prepare(int runs, string? name) => side =>
+    {
+        Directory.CreateDirectory(Path.Combine(side.Source, "lat"));
+        var files = new List<(string Name, byte[] Content)> { ("keep.txt", "keep\n"u8.ToArray()) };
+        for (int run = 0; name is not null && run < runs; run++)
+        {
+            files.Add(($"{name}-{run}.txt", Content(name + " before", run)));
+        }
+        foreach (var (file, content) in files)
+        {
+            string path = Lat(side, target: false, file);
+            if (!File.Exists(path))
+            {
+                Libc.CreateFile(path, content);
+            }
+        }
+        ChangeSides.Until(side, Stopwatch.GetTimestamp(), "the files the runs change", () => files.All(f => File.Exists(Lat(side, target: true, f.Name))
+            && ChangeSides.ReadsAs(Lat(side, target: true, f.Name), File.ReadAllBytes(Lat(side, target: false, f.Name)))));
+    };
+
+    private static double Create(Side side, int run)
+    {
+        string name = string.Create(CultureInfo.InvariantCulture, $"new-{run}.txt");
+        byte[] content = Content("new", run);
+        long start = Libc.CreateFile(Lat(side, target: false, name), content);
+        return ChangeSides.Until(side, start, $"lat/{name}", () => ChangeSides.ReadsAs(Lat(side, target: true, name), content));
+    }
+
+    private static double Edit(Side side, int run)
+    {
+        string name = string.Create(CultureInfo.InvariantCulture, $"edit-{run}.txt");
+        byte[] content = Content("edited, a little longer than before", run);
+        long start = Libc.OverwriteFile(Lat(side, target: false, name), content);
+        return ChangeSides.Until(side, start, $"lat/{name}'s new content", () => ChangeSides.ReadsAs(Lat(side, target: true, name), content));
+    }
+
+    private static double Delete(Side side, int run)
+    {
+        string name = string.Create(CultureInfo.InvariantCulture, $"delete-{run}.txt");
+        long start = Libc.Unlink(Lat(side, target: false, name));
+        return ChangeSides.Until(side, start, $"lat/{name} gone", () => ChangeSides.Gone(Lat(side, target: true, name)));
+    }
+
+    private static double Rename(Side side, int run)
+    {
+        string name = string.Create(CultureInfo.InvariantCulture, $"rename-{run}.txt"), moved = string.Create(CultureInfo.InvariantCulture, $"renamed-{run}.txt");
+        byte[] content = File.ReadAllBytes(Lat(side, target: false, name));
+        long start = Libc.Rename(Lat(side, target: false, name), Lat(side, target: false, moved));
+        return ChangeSides.Until(side, start, $"lat/{name} renamed {moved}",
+            () => ChangeSides.ReadsAs(Lat(side, target: true, moved), content) && ChangeSides.Gone(Lat(side, target: true, name)));
+    }
+
+    private static string Tree(Side side, bool target, int generation) =>
+        Path.Combine(target ? side.Target : side.Source, "dirs", string.Create(CultureInfo.InvariantCulture, $"d{generation}"));
+
+    private static string TreeFile(int i) => string.Create(CultureInfo.InvariantCulture, $"f{i:D4}.txt");
+
+    private static byte[] TreeContent(int i) => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"file {i} of the renamed directory\n"));
+
+    // dirs/d0 with its files, until B reads every one (B's cache then has them all).
+    private static void PrepareDirectory(Side side, int files)
+    {
+        string tree = Tree(side, target: false, 0);
+        Directory.CreateDirectory(tree);
+        for (int i = 0; i < files; i++)
+        {
+            Libc.CreateFile(Path.Combine(tree, TreeFile(i)), TreeContent(i));
+        }
+        var pending = Enumerable.Range(0, files).ToList();
+        ChangeSides.Until(side, Stopwatch.GetTimestamp(), $"the {files} files of dirs/d0", () =>
+        {
+            pending.RemoveAll(i => ChangeSides.ReadsAs(Path.Combine(Tree(side, target: true, 0), TreeFile(i)), TreeContent(i)));
+            return pending.Count == 0;
+        });
+    }
+
+    // dirs/dRUN renamed dirs/dRUN+1: until B lists the new name's files, the old name is gone, and each file reads right.
+    private static double RenameDirectory(Side side, int run, int files)
+    {
+        string from = Tree(side, target: true, run), to = Tree(side, target: true, run + 1);
+        long start = Libc.Rename(Tree(side, target: false, run), Tree(side, target: false, run + 1));
+        List<int>? pending = null;
+        return ChangeSides.Until(side, start, $"dirs/d{run} renamed d{run + 1} with its {files} files", () =>
+        {
+            if (pending is null)
+            {
+                if (ChangeSides.Listed(to) != files || !ChangeSides.Gone(from))
+                {
+                    return false;
+                }
+                pending = [.. Enumerable.Range(0, files)];
+            }
+            pending.RemoveAll(i => ChangeSides.ReadsAs(Path.Combine(to, TreeFile(i)), TreeContent(i)));
+            return pending.Count == 0;
+        });
+    }
+}
