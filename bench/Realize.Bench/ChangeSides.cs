@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Realize.Bench;
 
@@ -77,6 +78,47 @@ internal sealed class ChangeSides : IDisposable
             a?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// One row: <paramref name="runs"/> runs of <paramref name="operation"/> on each side, Realize's
+    /// first, each after <paramref name="prepare"/> (not timed) and each run at rest; each side's
+    /// cost over its own runs. An operation returns its time and, when it wrote data on A first,
+    /// how long the writing took (the figures' note). <paramref name="key"/> names the RESULT lines.
+    /// </summary>
+    public Outcome Compare(int runs, string key, (string Text, double Limit)? target, Action<Side> prepare, Func<Side, int, (double Seconds, double? Written)> operation)
+    {
+        var figures = new List<Figure>();
+        var costs = new List<string>();
+        foreach (var side in Both)
+        {
+            prepare(side);
+            var cost = side.Meter();
+            var times = new List<double>();
+            var written = new List<double>();
+            for (int run = 0; run < runs; run++)
+            {
+                side.Quiet();
+                var (seconds, writing) = operation(side, run);
+                times.Add(seconds);
+                if (writing is { } w)
+                {
+                    written.Add(w);
+                }
+            }
+            costs.Add(cost.Finish());
+            string name = side == Realize ? "realize" : "syncthing";
+            Measure.Series($"{key}_{name}_s", times);
+            string? note = null;
+            if (written.Count > 0)
+            {
+                Measure.Series($"{key}_{name}_written_s", written);
+                note = string.Create(CultureInfo.InvariantCulture, $"written on A in {Measure.Median(written):0.00} s");
+            }
+            figures.Add(Figure.Of(side.Label, times, "s", note));
+        }
+        return new Outcome(figures[0], figures[1], Rows.AsFast(figures[0], figures[1]), target?.Text, target is { } t ? figures[0].Median <= t.Limit : null,
+            new Cost(costs[0], costs[1]));
     }
 
     /// <summary>

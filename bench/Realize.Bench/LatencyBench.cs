@@ -43,39 +43,18 @@ internal static class LatencyBench
         }
         using (sides)
         {
-            Rows.Measure(measures[0], () => Compare(sides, runs, "create", "≤ 50 ms", 0.050, Prepare(runs, null), Create));
-            Rows.Measure(measures[1], () => Compare(sides, runs, "edit", null, null, Prepare(runs, "edit"), Edit));
-            Rows.Measure(measures[2], () => Compare(sides, runs, "delete", null, null, Prepare(runs, "delete"), Delete));
-            Rows.Measure(measures[3], () => Compare(sides, runs, "rename", null, null, Prepare(runs, "rename"), Rename));
-            Rows.Measure(measures[4], () => Compare(sides, runs, "rename_dir", "≤ 100 ms (issue 10, of 100 files)", 0.100,
-                side => PrepareDirectory(side, dirFiles), (side, run) => RenameDirectory(side, run, dirFiles)));
+            Rows.Measure(measures[0], () => sides.Compare(runs, "latency_create", ("≤ 50 ms", 0.050), Prepare(runs, null), Timed(Create)));
+            Rows.Measure(measures[1], () => sides.Compare(runs, "latency_edit", null, Prepare(runs, "edit"), Timed(Edit)));
+            Rows.Measure(measures[2], () => sides.Compare(runs, "latency_delete", null, Prepare(runs, "delete"), Timed(Delete)));
+            Rows.Measure(measures[3], () => sides.Compare(runs, "latency_rename", null, Prepare(runs, "rename"), Timed(Rename)));
+            Rows.Measure(measures[4], () => sides.Compare(runs, "latency_rename_dir", ("≤ 100 ms (issue 10, of 100 files)", 0.100),
+                side => PrepareDirectory(side, dirFiles), Timed((side, run) => RenameDirectory(side, run, dirFiles))));
             sides.Stop();
         }
         return 0;
     }
 
-    // Measures runs of one operation on each side, Realize first; each side's cost over its own runs.
-    private static Outcome Compare(ChangeSides sides, int runs, string key, string? target, double? limit, Action<Side> prepare, Func<Side, int, double> operation)
-    {
-        var figures = new List<Figure>();
-        var costs = new List<string>();
-        foreach (var side in sides.Both)
-        {
-            prepare(side);
-            var cost = side.Meter();
-            var times = new List<double>();
-            for (int run = 0; run < runs; run++)
-            {
-                side.Quiet();
-                times.Add(operation(side, run));
-            }
-            costs.Add(cost.Finish());
-            Measure.Series($"latency_{key}_{(side == sides.Realize ? "realize" : "syncthing")}_s", times);
-            figures.Add(Figure.Of(side.Label, times, "s"));
-        }
-        return new Outcome(figures[0], figures[1], Rows.AsFast(figures[0], figures[1]), target, limit is { } l ? figures[0].Median <= l : null,
-            new Cost(costs[0], costs[1]));
-    }
+    private static Func<Side, int, (double, double?)> Timed(Func<Side, int, double> operation) => (side, run) => (operation(side, run), null);
 
     private static string Lat(Side side, bool target, string name) => Path.Combine(target ? side.Target : side.Source, "lat", name);
 
