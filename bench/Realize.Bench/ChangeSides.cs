@@ -8,7 +8,8 @@ namespace Realize.Bench;
 /// where peer B shows them (<see cref="Target"/>), how to wait until both peers are at rest
 /// before a change, and what the side's processes cost.
 /// </summary>
-internal sealed record Side(string Label, string Source, string Target, Action Quiet, Action EnsureRunning, Func<CostMeter> Meter, string Logs);
+/// <see cref="After"/> adds to the cost what the side holds after a row (Realize: B's open files).
+internal sealed record Side(string Label, string Source, string Target, Action Quiet, Action EnsureRunning, Func<CostMeter> Meter, string Logs, Func<string> After);
 
 /// <summary>
 /// Realize and Syncthing side by side on this machine, for the latency and bulk rows: Realize's
@@ -43,9 +44,9 @@ internal sealed class ChangeSides : IDisposable
                 a.EnsureRunning();
                 b.EnsureRunning();
             },
-            () => CostMeter.Start(("A", a), ("B", b)), $"{a.LogPath} and {b.LogPath}");
+            () => CostMeter.Start(("A", a), ("B", b)), $"{a.LogPath} and {b.LogPath}", () => $"; B has {OpenFiles(b.Pid):N0} files open after");
         Reference = new Side($"{syncthing.Label}, B's folder", syncthing.FolderA, syncthing.FolderB, syncthing.WaitUntilQuiet,
-            syncthing.EnsureRunning, () => CostMeter.Start(syncthing.Processes()), syncthing.Logs);
+            syncthing.EnsureRunning, () => CostMeter.Start(syncthing.Processes()), syncthing.Logs, () => "");
     }
 
     /// <summary>Realize's side.</summary>
@@ -65,17 +66,27 @@ internal sealed class ChangeSides : IDisposable
         string data = Path.Combine(realize, "a", "files");
         Directory.CreateDirectory(data);
         PeerPair.Create(cli, Path.Combine(realize, "a", "store"), Path.Combine(realize, "b", "store"), data, Path.Combine(realize, "b", "view"), cacheQuota);
+        // Syncthing starts meanwhile (its instances take seconds to connect).
+        var syncthing = Task.Run(() => Syncthing.Start(Path.Combine(dir, "syncthing")));
         BenchDaemon? a = null, b = null;
         try
         {
             a = BenchDaemon.Start(cli, Path.Combine(realize, "a"), settleMs: SettleMs);
             b = BenchDaemon.Start(cli, Path.Combine(realize, "b"), settleMs: SettleMs);
-            return new ChangeSides(a, b, Syncthing.Start(Path.Combine(dir, "syncthing")), dir);
+            return new ChangeSides(a, b, syncthing.GetAwaiter().GetResult(), dir);
         }
         catch
         {
             b?.Dispose();
             a?.Dispose();
+            try
+            {
+                syncthing.GetAwaiter().GetResult().Dispose();
+            }
+            catch (Exception e) when (e is BenchException or IOException or InvalidOperationException or TimeoutException)
+            {
+                // It failed too; the first failure is the one to report.
+            }
             throw;
         }
     }
@@ -92,6 +103,7 @@ internal sealed class ChangeSides : IDisposable
         var costs = new List<string>();
         foreach (var side in Both)
         {
+            side.EnsureRunning();
             prepare(side);
             var cost = side.Meter();
             var times = new List<double>();
@@ -106,7 +118,7 @@ internal sealed class ChangeSides : IDisposable
                     written.Add(w);
                 }
             }
-            costs.Add(cost.Finish());
+            costs.Add(cost.Finish() + side.After());
             string name = side == Realize ? "realize" : "syncthing";
             Measure.Series($"{key}_{name}_s", times);
             string? note = null;
@@ -204,6 +216,9 @@ internal sealed class ChangeSides : IDisposable
         _b.Stop();
         _a.Stop();
     }
+
+    // How many file descriptors a process holds (B's daemon keeps files of its cache open).
+    private static int OpenFiles(int pid) => Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Count();
 
     private void RealizeQuiet()
     {

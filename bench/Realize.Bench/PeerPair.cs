@@ -19,12 +19,12 @@ internal static class PeerPair
     public static void Create(string cli, string a, string b, string data, string view, long cacheQuota)
     {
         int port = Realize.Network.Loopback.FreePort();
-        Cli(cli, "--store", a, "init", "--listen", $"127.0.0.1:{port}");
-        Cli(cli, "--store", b, "init", "--mount", view);
-        Cli(cli, "--store", a, "arena", "add", Arena, "--path", data);
-        Cli(cli, "--store", b, "arena", "add", Arena);
-        Cli(cli, "--store", a, "peer", "add", "B", Cli(cli, "--store", b, "id").Trim());
-        Cli(cli, "--store", b, "peer", "add", "A", Cli(cli, "--store", a, "id").Trim(), "--address", $"127.0.0.1:{port}");
+        // The two stores' commands side by side where they do not depend on each other (each CLI start takes a while).
+        Parallel.Invoke(() => Cli(cli, "--store", a, "init", "--listen", $"127.0.0.1:{port}"), () => Cli(cli, "--store", b, "init", "--mount", view));
+        string idA = "", idB = "";
+        Parallel.Invoke(() => Cli(cli, "--store", a, "arena", "add", Arena, "--path", data), () => Cli(cli, "--store", b, "arena", "add", Arena),
+            () => idA = Cli(cli, "--store", a, "id").Trim(), () => idB = Cli(cli, "--store", b, "id").Trim());
+        Parallel.Invoke(() => Cli(cli, "--store", a, "peer", "add", "B", idB), () => Cli(cli, "--store", b, "peer", "add", "A", idA, "--address", $"127.0.0.1:{port}"));
         // A quota that holds every blob of the run: eviction is not what is measured.
         var store = Store.Open(b);
         store.SaveConfig(store.Config with { CacheQuota = cacheQuota });
