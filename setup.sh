@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Debian packages: openssl and findutils are baselines of the benchmarks (bench/run), and so
-# are syncthing and rclone (rclone mount needs fuse3's fusermount3); syncthing.sh uses jq and curl.
+# are syncthing and rclone (rclone mount needs fuse3's fusermount3); jq and curl query Syncthing's REST API by hand.
 missing=()
 for pkg in openssl findutils ca-certificates syncthing rclone fuse3 jq curl; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

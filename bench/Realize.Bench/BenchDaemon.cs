@@ -105,7 +105,10 @@ internal sealed class BenchDaemon : IDisposable
     {
         if (_process.HasExited)
         {
-            throw new BenchException($"the daemon exited with {_process.ExitCode}; the end of {LogPath}:\n{_process.LogTail()}");
+            // Its last line first: a row skipped for this gives only the first line of the message.
+            string tail = _process.LogTail();
+            string last = tail.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+            throw new BenchException($"the daemon exited with {_process.ExitCode} (its last line: {last}); the end of {LogPath}:\n{tail}");
         }
     }
 

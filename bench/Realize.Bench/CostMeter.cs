@@ -30,8 +30,12 @@ internal sealed class CostMeter
         Start([.. daemons.Select(d => (d.Name, d.Daemon.Pid))]);
 
     /// <summary>"A: peak 95.2 MB, 1.23 CPU s; B: ...": each process's peak RSS and CPU seconds since the start.</summary>
-    public string Finish() => string.Join("; ", _processes.Select(p => string.Create(CultureInfo.InvariantCulture,
-        $"{p.Name}: peak {Measure.StatusMegabytes("VmHWM", $"/proc/{p.Pid}/status"):0.0} MB, {CpuSeconds(p.Pid) - p.Cpu:0.00} CPU s")));
+    public string Finish() => string.Join("; ", Figures().Select(p => string.Create(CultureInfo.InvariantCulture,
+        $"{p.Name}: peak {p.PeakMegabytes:0.0} MB, {p.CpuSeconds:0.00} CPU s")));
+
+    /// <summary>Each process's peak RSS (MB) and CPU seconds since the start.</summary>
+    public IReadOnlyList<(string Name, double PeakMegabytes, double CpuSeconds)> Figures() =>
+        [.. _processes.Select(p => (p.Name, Measure.StatusMegabytes("VmHWM", $"/proc/{p.Pid}/status"), CpuSeconds(p.Pid) - p.Cpu))];
 
     /// <summary>User and system CPU time of a process so far, in seconds (<c>/proc/PID/stat</c>).</summary>
     public static double CpuSeconds(int pid)

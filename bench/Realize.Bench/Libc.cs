@@ -6,7 +6,7 @@ namespace Realize.Bench;
 /// <summary>
 /// The few system calls the daemon benchmarks make themselves: files created as a C program
 /// would (<c>File.WriteAllBytes</c> adds flock, ftruncate and lseek, and created files through
-/// the merged view at half the rate), and a plain rename.
+/// the merged view at half the rate), overwritten in place, a plain rename and unlink.
 /// </summary>
 internal static partial class Libc
 {
@@ -14,6 +14,7 @@ internal static partial class Libc
     private const int O_WRONLY = 0x1;
     private const int O_CREAT = 0x40;
     private const int O_EXCL = 0x80;
+    private const int O_TRUNC = 0x200;
     private const int O_CLOEXEC = 0x80000;
     private const int Mode0644 = 0x1a4;
 
@@ -21,9 +22,28 @@ internal static partial class Libc
     /// Creates a new file holding <paramref name="contents"/>: open, write, close. Returns the
     /// <see cref="Stopwatch"/> timestamp taken just before the close.
     /// </summary>
-    public static unsafe long CreateFile(string path, ReadOnlySpan<byte> contents)
+    public static long CreateFile(string path, ReadOnlySpan<byte> contents) => Write(path, contents, O_CREAT | O_EXCL);
+
+    /// <summary>
+    /// Writes <paramref name="contents"/> over an existing file: open with O_TRUNC, write,
+    /// close, as an editor saving in place does. Returns the timestamp taken just before the close.
+    /// </summary>
+    public static long OverwriteFile(string path, ReadOnlySpan<byte> contents) => Write(path, contents, O_TRUNC);
+
+    /// <summary>unlink(2). Returns the <see cref="Stopwatch"/> timestamp taken just before.</summary>
+    public static long Unlink(string path)
     {
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, Mode0644);
+        long before = Stopwatch.GetTimestamp();
+        if (unlink(path) != 0)
+        {
+            throw Error("unlink", path);
+        }
+        return before;
+    }
+
+    private static unsafe long Write(string path, ReadOnlySpan<byte> contents, int flags)
+    {
+        int fd = open(path, O_WRONLY | flags | O_CLOEXEC, Mode0644);
         if (fd < 0)
         {
             throw Error("open", path);
@@ -73,6 +93,9 @@ internal static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     private static partial int close(int fd);
+
+    [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int unlink(string path);
 
     [LibraryImport(Library, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rename(string from, string to);

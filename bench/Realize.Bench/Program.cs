@@ -33,6 +33,17 @@ const string Usage = """
                                         'realize up' on A and B: find through B's view vs native (first and second
                                         run), the first read of an uncached big file vs rclone mount, the cached
                                         file warm and cold vs its blob file: five rows
+      latency DIR [--runs N] [--dir-files N]
+                                        Realize's two peers (A listening with a plain directory, B's merged view over
+                                        the Unreal) and two Syncthing instances: create, edit, delete, rename a small
+                                        file and rename a directory of N files (default 1000) on A until B shows it: five rows
+      bulk DIR [--runs N] [--files N,N,...] [--mib M]
+                                        the same peers and instances: N new 4 KiB files at once (default 1000,10000), then a
+                                        new file of M MiB (default 1024), on A until B reads all of it: a row each
+      household DIR [--peers N] [--changes K]
+                                        N listening peers (default 10), each listing the others, each with its merged view
+                                        over its Unreal: K new small files (default 10), each through another peer's view,
+                                        until every other peer reads it through its own; each daemon's RSS: two rows
       row --measure TEXT --unit U --realize LABEL=V,V,... [--reference LABEL=V,V,...] [--ratio as-fast|time]
           [--target TEXT --met-if 'OP NUMBER'] [--cost TEXT [--reference-cost TEXT]]
                                         one row from runs measured elsewhere (a script's), medians computed here
@@ -70,6 +81,10 @@ try
         ["unreal-setup", var dir, .. var rest] => UnrealBench.Setup(dir, Cli(rest), Options.Number(rest, "--files", 100_000), Options.Number(rest, "--mib", 1024)),
         ["unreal", var dir, .. var rest] => UnrealBench.Run(dir, Cli(rest), new UnrealBench.Settings(Options.Runs(rest),
             Options.Number(rest, "--first-runs", 5), Options.Number(rest, "--cold-runs", 5), Options.Number(rest, "--find-runs", 5))),
+        ["latency", var dir, .. var rest] => LatencyBench.Run(dir, Cli(rest), Options.Number(rest, "--runs", 5), Options.Number(rest, "--dir-files", 1000)),
+        ["bulk", var dir, .. var rest] => BulkBench.Run(dir, Cli(rest), Options.Number(rest, "--runs", 5),
+            [.. (Options.Text(rest, "--files") ?? "1000,10000").Split(',').Select(Options.Count)], Options.Number(rest, "--mib", 1024)),
+        ["household", var dir, .. var rest] => HouseholdBench.Run(dir, Cli(rest), Options.Number(rest, "--peers", 10), Options.Number(rest, "--changes", 10)),
         ["row", .. var rest] => ScriptRows.Row(rest),
         ["skip", .. var rest] => ScriptRows.Skip(rest),
         ["report", var rows, .. var rest] => Report.Write(rows, rest),

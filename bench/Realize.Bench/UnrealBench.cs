@@ -17,7 +17,7 @@ namespace Realize.Bench;
 /// </summary>
 internal static class UnrealBench
 {
-    private const string Arena = "bench";
+    private const string Arena = PeerPair.Arena;
     private const int FilesPerDirectory = 100;
     private const long CacheQuota = 16L << 30;
     private static readonly ArenaName s_arena = ArenaName.Parse(Arena);
@@ -45,18 +45,8 @@ internal static class UnrealBench
         }
         Console.WriteLine($"unreal-setup: {mib} MiB big.bin and {files} small files written in {clock.Elapsed.TotalSeconds:0.0} s");
 
-        int port = Realize.Network.Loopback.FreePort();
-        string a = StoreDir(dir, "a"), b = StoreDir(dir, "b");
-        RealizeCli(cli, "--store", a, "init", "--listen", $"127.0.0.1:{port}");
-        RealizeCli(cli, "--store", b, "init", "--mount", ViewDir(dir));
-        RealizeCli(cli, "--store", a, "arena", "add", Arena, "--path", data);
-        RealizeCli(cli, "--store", b, "arena", "add", Arena);
-        RealizeCli(cli, "--store", a, "peer", "add", "B", RealizeCli(cli, "--store", b, "id").Output.Trim());
-        RealizeCli(cli, "--store", b, "peer", "add", "A", RealizeCli(cli, "--store", a, "id").Output.Trim(), "--address", $"127.0.0.1:{port}");
-        // A quota that holds every blob of the run: eviction is not what is measured.
-        var store = Store.Open(b);
-        store.SaveConfig(store.Config with { CacheQuota = CacheQuota });
-        Console.WriteLine($"unreal-setup: stores A (listening on 127.0.0.1:{port}) and B (blind, view {ViewDir(dir)}) in {dir}");
+        PeerPair.Create(cli, StoreDir(dir, "a"), StoreDir(dir, "b"), data, ViewDir(dir), CacheQuota);
+        Console.WriteLine($"unreal-setup: stores A (listening) and B (blind, view {ViewDir(dir)}) in {dir}");
         return 0;
     }
 
@@ -323,5 +313,4 @@ internal static class UnrealBench
 
     private static string ViewDir(string dir) => Path.Combine(dir, "b", "view");
 
-    private static (double Seconds, string Output) RealizeCli(string cli, params string[] args) => Measure.Capture("dotnet", [cli, .. args]);
 }
