@@ -72,9 +72,17 @@ public sealed class SmallFilePrefetch : IAsyncDisposable
             await foreach (long id in _ids.Reader.ReadAllAsync(stop))
             {
                 ViewEntry? entry;
-                lock (_dbGate)
+                try
                 {
-                    entry = _db.Entry(id);
+                    lock (_dbGate)
+                    {
+                        entry = _db.Entry(id);
+                    }
+                }
+                catch (StorageException e)
+                {
+                    Log.PrefetchFailed(_logger, $"entry {id}", e.Message);
+                    continue;
                 }
                 if (entry is not { IsDirectory: false, Blob: { } blob, Arena: { } arena } || entry.Size is 0 or > MaxSize
                     || _cache.Find(blob) is { Complete: true })
@@ -86,8 +94,9 @@ public sealed class SmallFilePrefetch : IAsyncDisposable
                     await _downloads.EnsureAsync(new RemoteContent(blob, entry.Size, arena, entry.Path), 0, entry.Size, stop);
                     Interlocked.Increment(ref _fetched);
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    // Whatever failed (a peer, the disk, the cache): the read of that file tries again.
                     Log.PrefetchFailed(_logger, entry.Path, e.Message);
                 }
             }
