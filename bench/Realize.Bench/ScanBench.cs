@@ -293,7 +293,8 @@ internal static class ScanBench
                 Directory.CreateDirectory(directory);
             }
             string name = string.Create(CultureInfo.InvariantCulture, $"f{i % perDirectory:000}.txt");
-            File.WriteAllBytes(Path.Combine(directory!, name), Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"file {i}\n")));
+            // open, write, close: File.WriteAllBytes's own work doubles the time of a million.
+            Libc.CreateFile(Path.Combine(directory!, name), Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"file {i}\n")));
         }
     }
 }
