@@ -23,7 +23,7 @@ internal static class Commands
         yield return Unmount(options, output);
         yield return Scan(options, output, error);
         yield return Up(options, error);
-        yield return Status(options, output);
+        yield return StatusCommand.Create(options, output);
         yield return History(options, output);
         yield return Files(options, output);
         yield return CacheCommand.Create(options, output);
@@ -323,82 +323,6 @@ internal static class Commands
         return command;
     }
 
-    private static Command Status(GlobalOptions options, TextWriter output)
-    {
-        var json = new Option<bool>("--json") { Description = "One JSON object" };
-        var command = new Command("status", "Show what the running daemon is doing") { json };
-        command.SetAction(parsed =>
-        {
-            var store = options.OpenStore(parsed);
-            var answer = ControlClient.SendAsync(store, new ControlRequest("status")).GetAwaiter().GetResult()
-                ?? throw new RealizeException($"no daemon is running for {store.Root}: start it with 'realize up'");
-            var status = answer.Status ?? throw new RealizeException($"the daemon could not answer: {answer.Error ?? "it is still starting"}");
-            if (parsed.GetValue(json))
-            {
-                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(status, ControlJson.Default.DaemonStatus));
-                return 0;
-            }
-            output.WriteLine($"daemon pid {status.Pid}, up since {status.Since:u}{(status.MergedView is null ? "" : $", merged view at {status.MergedView}")}");
-            output.WriteLine($"peer ID {status.PeerId}, {(status.Listening is null ? "blind (connects out)" : $"listening on {status.Listening}")}");
-            foreach (var arena in status.Arenas)
-            {
-                output.WriteLine($"arena {arena.Name}{(arena.Path is null ? "" : $" (directory {arena.Path})")}: {arena.FilesIndexed} files indexed, history {arena.HistoryLength}");
-                if (arena.Problem is { } arenaProblem)
-                {
-                    output.WriteLine($"  {arena.State} since {arena.ProblemSince:u}, not recorded: {arenaProblem}; tried again by itself at {arena.NextTry:u}");
-                }
-            }
-            output.WriteLine($"waiting to settle: {status.Waiting}; skipped entries: {status.Skipped}; directories watched: {status.Watches}"
-                + $"{(status.Unwatched > 0 ? $" ({status.Unwatched} not watched)" : "")}; rescans after an inotify overflow: {status.Rescans}");
-            foreach (var peer in status.Peers)
-            {
-                string state = peer.Connected
-                    ? $"connected since {peer.Since:u} ({string.Join(", ", new[] { peer.Sending ? "sending" : null, peer.Receiving ? "receiving" : null }.OfType<string>())})"
-                    : $"not connected{(peer.Since is { } since ? $" since {since:u}" : "")}";
-                output.WriteLine($"peer {peer.Name} ({(peer.Address ?? "blind")}): {state}");
-                foreach (var arena in peer.Arenas)
-                {
-                    output.WriteLine($"  arena {arena.Arena}: {arena.Pending} to send, acknowledged up to {arena.Acked}"
-                        + $"{(arena.AckedAt is { } at ? $" (last {at:u})" : "")}; received up to {arena.Received}");
-                    if (arena.Lapsed)
-                    {
-                        output.WriteLine($"    behind for longer than history.keep_days: the history it lacks is no longer kept for it; it gets all of {arena.Arena} anew when it returns");
-                    }
-                }
-                if (peer.OnlyHere.Count > 0)
-                {
-                    output.WriteLine($"  not exchanged, it does not share: {string.Join(", ", peer.OnlyHere)}");
-                }
-                if (peer.OnlyThere.Count > 0)
-                {
-                    output.WriteLine($"  not exchanged, shared there but not with it here: {string.Join(", ", peer.OnlyThere)}");
-                }
-                if (peer.Note is { } note)
-                {
-                    output.WriteLine($"  {note}");
-                }
-                if (peer.LastError is { } lastError)
-                {
-                    output.WriteLine($"  last error: {lastError}");
-                }
-            }
-            foreach (var conflict in status.Conflicts)
-            {
-                output.WriteLine($"conflict: {conflict.Arena}/{conflict.Path}: {string.Join("; ", conflict.Versions)}");
-            }
-            if (status.WatchProblem is { } problem)
-            {
-                output.WriteLine($"warning: {problem}");
-            }
-            foreach (string error in status.LastErrors)
-            {
-                output.WriteLine($"error: {error}");
-            }
-            return 0;
-        });
-        return command;
-    }
-
     private static Command History(GlobalOptions options, TextWriter output)
     {
         var arenaArgument = new Argument<string?>("ARENA") { Description = "Only this arena (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
@@ -486,72 +410,4 @@ internal static class Commands
         });
         return command;
     }
-}
-
-/// <summary>How notifications are printed.</summary>
-internal static class HistoryJson
-{
-    private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>One JSON object on one line, keys in the documented order.</summary>
-    public static string Format(Notification n) => Line(writer =>
-    {
-        writer.WriteNumber("index", n.Index);
-        writer.WriteString("arena", n.Arena.Value);
-        writer.WriteString("type", TypeName(n.Type));
-        writer.WriteString("path", n.Path.Value);
-        if (n.Blob is { } blob)
-        {
-            writer.WriteString("blob", blob.Hex);
-        }
-        if (n.Size is { } size)
-        {
-            writer.WriteNumber("size", size);
-        }
-        if (n.MTime is { } mtime)
-        {
-            writer.WriteString("mtime", mtime.ToString());
-        }
-        if (n.OldBlob is { } old)
-        {
-            writer.WriteString("old_blob", old.Hex);
-        }
-    });
-
-    /// <summary>A file of another peer as one JSON object on one line.</summary>
-    public static string Format(string peer, RemoteFile file) => Line(writer =>
-    {
-        writer.WriteString("peer", peer);
-        writer.WriteString("arena", file.Arena.Value);
-        writer.WriteString("path", file.Path.Value);
-        writer.WriteString("blob", file.Blob.Hex);
-        writer.WriteNumber("size", file.Size);
-        writer.WriteString("mtime", file.MTime.ToString());
-    });
-
-    /// <summary>One JSON object on one line, its members written by <paramref name="members"/> in order.</summary>
-    private static string Line(Action<Utf8JsonWriter> members)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, s_options))
-        {
-            writer.WriteStartObject();
-            members(writer);
-            writer.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    /// <summary>A line for people: index, arena, type, path and what changed.</summary>
-    public static string FormatText(Notification n) =>
-        $"{n.Arena}#{n.Index}\t{TypeName(n.Type),-7}\t{JsonEncodedText.Encode(n.Path.Value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}" +
-        (n.Blob is { } blob ? $"\t{n.Size} bytes\t{blob.Hex[..12]}" : "");
-
-    public static string TypeName(NotificationType type) => type switch
-    {
-        NotificationType.Added => "added",
-        NotificationType.Updated => "updated",
-        NotificationType.Removed => "removed",
-        _ => throw new ArgumentOutOfRangeException(nameof(type)),
-    };
 }

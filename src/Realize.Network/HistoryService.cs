@@ -13,7 +13,7 @@ namespace Realize.Network;
 /// interruption, and trims history every peer has acknowledged. <see cref="Reconfigure"/> applies a
 /// changed realize.toml while it runs.
 /// </summary>
-public sealed class HistoryService : IDisposable
+public sealed partial class HistoryService : IDisposable
 {
     private readonly Store _store;
     private readonly PeerIdentity _identity;
@@ -32,8 +32,6 @@ public sealed class HistoryService : IDisposable
     private CancellationToken? _running;
     private readonly List<Task> _loops = [];
     private Socket? _listener;
-    private readonly SemaphoreSlim _handshakes = new(32, 32);
-    private readonly List<Task> _serving = [];
     private readonly BlobServer _blobServer;
 
     public HistoryService(Store store, PeerIdentity identity, HistoryFeed feed, HistoryOptions options, ILogger logger)
@@ -280,121 +278,6 @@ public sealed class HistoryService : IDisposable
         {
             // The trimming takes a missing cursor for one just made; the next change or start writes it.
             Log.TrimFailed(_logger, e.Message);
-        }
-    }
-
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptAsync(stop);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                // Out of descriptors, say: log, breathe, go on.
-                Log.AcceptFailed(_logger, e.Message);
-                await Task.Delay(100, CancellationToken.None);
-                continue;
-            }
-            // At most so many handshakes at once: strangers cannot take every descriptor.
-            bool admitted;
-            try
-            {
-                admitted = await _handshakes.WaitAsync(_options.Link.HandshakeTimeout, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                admitted = false;
-            }
-            if (!admitted)
-            {
-                socket.Dispose();
-                continue;
-            }
-            var serving = Task.Run(() => ServeAsync(socket, stop), CancellationToken.None);
-            lock (_serving)
-            {
-                _serving.RemoveAll(t => t.IsCompleted);
-                _serving.Add(serving);
-            }
-        }
-    }
-
-    private async Task ServeAsync(Socket socket, CancellationToken stop)
-    {
-        Handshake.Accepted accepted;
-        PeerState? state = null;
-        try
-        {
-            // The state the peer was let in with: when it is retired meanwhile, its link ends at once.
-            accepted = await Handshake.AcceptAsync(socket, id => (state = _peers.GetValueOrDefault(id))?.Peer, _identity, _options.Link, stop);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.Refused(_logger, $"dropped a connection during its handshake: {e.Message}");
-            socket.Dispose();
-            return;
-        }
-        catch (OperationCanceledException)
-        {
-            socket.Dispose();
-            return;
-        }
-        finally
-        {
-            _handshakes.Release();
-        }
-        if (accepted.Link is not { } link)
-        {
-            if (accepted.Unknown is { } unknown && !FirstRefusalInAWhile(unknown))
-            {
-                // It retries with backoff, forever: once every ten minutes is enough to be seen.
-                Log.RefusedAgain(_logger, accepted.Refusal!);
-                return;
-            }
-            Log.Refused(_logger, accepted.Refusal!);
-            return;
-        }
-        try
-        {
-            if (link.Tag == Handshake.Blob)
-            {
-                // Until the service stops, or this peer is removed or changed (its arenas may be no longer shared).
-                using var both = CancellationTokenSource.CreateLinkedTokenSource(stop, state!.Retired);
-                await _blobServer.ServeAsync(link, both.Token);
-                return;
-            }
-            // The connector's tag says what it wants: HRCV asks this peer to send.
-            await RunLinkAsync(link, state!, send: link.Tag == Handshake.Receive, stop);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The boundary of one incoming connection: logged, never lost in an unobserved task.
-            Log.Unexpected(_logger, link.Peer.Name, e);
-        }
-    }
-
-    private readonly Dictionary<PeerId, DateTimeOffset> _refused = [];
-
-    /// <summary>Whether this unknown peer was last refused (and logged) more than ten minutes ago.</summary>
-    private bool FirstRefusalInAWhile(PeerId unknown)
-    {
-        lock (_refused)
-        {
-            var now = DateTimeOffset.UtcNow;
-            if (_refused.TryGetValue(unknown, out var last) && now - last < TimeSpan.FromMinutes(10))
-            {
-                return false;
-            }
-            _refused[unknown] = now;
-            return true;
         }
     }
 
