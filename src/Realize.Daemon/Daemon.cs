@@ -90,6 +90,7 @@ public static class Daemon
         services.AddHostedService<ControlServer>();
         services.AddHostedService(sp => sp.GetRequiredService<WatcherService>());
         services.AddHostedService<ConfigWatcher>();
+        services.AddHostedService<IdleMemoryTrim>();
         return builder.Build();
     }
 

@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(314, LogLevel.Debug, "merged view refreshed (instance {Instance}) after remote changes to {Paths} names; opaque marks cleared: {Cleared}")]
     public static partial void Swapped(ILogger logger, int instance, int paths, int cleared);
+
+    [LoggerMessage(315, LogLevel.Debug, "quiet after work: memory given back, working set {Before} MiB -> {After} MiB")]
+    public static partial void MemoryTrimmed(ILogger logger, long before, long after);
 }
