@@ -107,7 +107,9 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         {
             ulong handle = _nextHandle++;
             _directories[handle] = new DirectoryListing((long)request.NodeId);
-            return ValueTask.FromResult(new FuseOpenReply(handle));
+            // The kernel keeps the listing across opens (a second find asks nothing of this
+            // server); Invalidate's entry notice drops it when a name in it comes or goes.
+            return ValueTask.FromResult(new FuseOpenReply(handle, FuseOpenFlags.CacheDir | FuseOpenFlags.KeepCache));
         }
     }
 
@@ -319,7 +321,8 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
                 // maybe for a fetch; each open drops the pages anyway (no KEEP_CACHE).
                 _session?.InvalidateInode((ulong)change.Id, -1);
             }
-            // Also for an added name: the kernel may hold a negative entry for it.
+            // Also for an added name: the kernel may hold a negative entry for it. The kernel
+            // also counts it a change of the directory, whose cached listing then goes.
             _session?.InvalidateEntry((ulong)change.Parent, change.Name);
         }
     }

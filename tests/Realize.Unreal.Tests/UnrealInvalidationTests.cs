@@ -55,6 +55,9 @@ public sealed class UnrealInvalidationTests
         unreal.Add("alone/only.txt", "only"u8.ToArray());
         Assert.Equal("goes", File.ReadAllText(unreal.PathOf("dir/goes.txt")));
         Assert.Equal("only", File.ReadAllText(unreal.PathOf("alone/only.txt")));
+        // Listed before: the kernel keeps listings (FOPEN_CACHE_DIR), which must not outlive the names.
+        Assert.Equal(["goes.txt", "stays.txt"], Directory.GetFileSystemEntries(unreal.PathOf("dir")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["alone", "dir"], Directory.GetFileSystemEntries(unreal.PathOf("")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         await unreal.WaitReleasedAsync();
 
         unreal.Remove("dir/goes.txt");
