@@ -108,7 +108,7 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             ulong handle = _nextHandle++;
             _directories[handle] = new DirectoryListing((long)request.NodeId);
             // The kernel keeps the listing across opens (a second find asks nothing of this
-            // server); Invalidate's entry notice drops it when a name in it comes or goes.
+            // server); Invalidate drops it when a name in the directory comes or goes.
             return ValueTask.FromResult(new FuseOpenReply(handle, FuseOpenFlags.CacheDir | FuseOpenFlags.KeepCache));
         }
     }
@@ -313,16 +313,22 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
     /// <summary>Tells the kernel what changed in the view, so that its long-lived caches show it at once.</summary>
     public void Invalidate(IReadOnlyList<ViewChange> changes)
     {
+        var listings = new HashSet<long>();
         foreach (var change in changes)
         {
+            if (change.Kind != ViewChangeKind.Changed && listings.Add(change.Parent))
+            {
+                // A name came or went: the directory's cached listing (its pages) goes. The
+                // entry notice below does it too, but only when the kernel holds the name.
+                _session?.InvalidateInode((ulong)change.Parent, 0);
+            }
             if (change.Kind != ViewChangeKind.Added)
             {
                 // Attributes only (offset -1): dropping pages would wait for a READ in flight,
                 // maybe for a fetch; each open drops the pages anyway (no KEEP_CACHE).
                 _session?.InvalidateInode((ulong)change.Id, -1);
             }
-            // Also for an added name: the kernel may hold a negative entry for it. The kernel
-            // also counts it a change of the directory, whose cached listing then goes.
+            // Also for an added name: the kernel may hold a negative entry for it.
             _session?.InvalidateEntry((ulong)change.Parent, change.Name);
         }
     }

@@ -46,6 +46,21 @@ public sealed class UnrealInvalidationTests
     }
 
     [Fact]
+    public async Task ANameNeverLookedUp_ShowsInTheListing_OfADirectoryListedBefore()
+    {
+        await using var unreal = await MountedUnreal.StartAsync();
+        unreal.Fetcher.AddPeer("nas");
+        unreal.Add("dir/old.txt", "old"u8.ToArray());
+        // The kernel keeps this listing (FOPEN_CACHE_DIR); no lookup of the new name comes before.
+        Assert.Equal(["old.txt"], Directory.GetFileSystemEntries(unreal.PathOf("dir")).Select(Path.GetFileName));
+        Assert.Equal(["old.txt"], Directory.GetFileSystemEntries(unreal.PathOf("dir")).Select(Path.GetFileName));
+
+        unreal.Add("dir/new.txt", "new"u8.ToArray());
+
+        Assert.Equal(["new.txt", "old.txt"], Directory.GetFileSystemEntries(unreal.PathOf("dir")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ARemovedFile_AnswersEnoent_AtOnce_AndItsEmptyDirectoryGoesWithIt()
     {
         await using var unreal = await MountedUnreal.StartAsync();
