@@ -20,10 +20,10 @@ public sealed class SmallFilePrefetch : IAsyncDisposable
     /// <summary>Entries waiting at most.</summary>
     public const int QueueLength = 10_000;
 
-    // Six at a time, each one small block: a burst of 1,000 new files read on B took 0.9-1.0 s
-    // (median of 7) against 1.1 s two at a time. The connection's other slots (8 in flight)
-    // stay free for the reads of files in use.
-    private const int Parallel = 6;
+    // Two at a time: the other download slots (BlobDownloads has 4) stay free for the reads of
+    // files in use. Six at a time read a burst of 1,000 new files on B in 0.8-1.0 s against
+    // 1.1 s, but could take every slot from those reads; prefetch needs slots of its own first.
+    private const int Parallel = 2;
 
     private readonly UnrealDb _db;
     // The workers share the connection.

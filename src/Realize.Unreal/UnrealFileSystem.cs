@@ -107,15 +107,15 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         {
             ulong handle = _nextHandle++;
             _directories[handle] = new DirectoryListing((long)request.NodeId);
-            // The kernel keeps the listing across opens (a second find asks nothing of this
-            // server); Invalidate drops it when a name in the directory comes or goes.
+            // The kernel keeps the listing across opens (a second find reads no listing from
+            // this server); Invalidate drops it when a name in the directory comes or goes.
             return ValueTask.FromResult(new FuseOpenReply(handle, FuseOpenFlags.CacheDir | FuseOpenFlags.KeepCache));
         }
     }
 
     public override ValueTask ReadDirAsync(FuseReadDirRequest request, FuseDirWriter writer, CancellationToken cancellationToken)
     {
-        var listing = Listing(request.FileHandle);
+        var listing = Listing(request.FileHandle, request.Offset);
         for (long i = request.Offset; EntryAt(listing, i) is { } entry; i++)
         {
             if (!writer.TryAdd(entry.Name, (ulong)entry.Id, entry.IsDirectory ? FuseFileTypes.DirentType(FuseFileTypes.S_IFDIR) : FuseFileTypes.DirentType(FuseFileTypes.S_IFREG), i + 1))
@@ -128,7 +128,7 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
 
     public override ValueTask ReadDirPlusAsync(FuseReadDirRequest request, FuseDirPlusWriter writer, CancellationToken cancellationToken)
     {
-        var listing = Listing(request.FileHandle);
+        var listing = Listing(request.FileHandle, request.Offset);
         for (long i = request.Offset; EntryAt(listing, i) is { } entry; i++)
         {
             if (!writer.TryAdd(new FuseDirEntryPlus(entry.Name, EntryOf(entry), i + 1)))
@@ -325,11 +325,37 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
             if (change.Kind != ViewChangeKind.Added)
             {
                 // Attributes only (offset -1): dropping pages would wait for a READ in flight,
-                // maybe for a fetch; each open drops the pages anyway (no KEEP_CACHE).
+                // maybe for a fetch; each open of a file drops them anyway (no KEEP_CACHE).
                 _session?.InvalidateInode((ulong)change.Id, -1);
             }
             // Also for an added name: the kernel may hold a negative entry for it.
             _session?.InvalidateEntry((ulong)change.Parent, change.Name);
+        }
+        if (listings.Count > 0)
+        {
+            _ = DropListingsAgainAsync(listings);
+        }
+    }
+
+    /// <summary>How long after a change its directories' listings are dropped once more.</summary>
+    public static readonly TimeSpan ListingRecheck = TimeSpan.FromSeconds(1);
+
+    // A READDIR answered from the table before the change committed may reach the kernel's
+    // cache after the drop above, and stay there as complete: so they are dropped once more,
+    // well after any such answer.
+    private async Task DropListingsAgainAsync(HashSet<long> directories)
+    {
+        await Task.Delay(ListingRecheck).ConfigureAwait(false);
+        try
+        {
+            foreach (long directory in directories)
+            {
+                _session?.InvalidateInode((ulong)directory, 0);
+            }
+        }
+        catch (Exception e) when (e is LinuxException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Unmounted meanwhile: nothing is cached any more.
         }
     }
 
@@ -374,12 +400,25 @@ public sealed class UnrealFileSystem : FuseFileSystem, IDisposable
         }
     }
 
-    private DirectoryListing Listing(ulong handle)
+    // A read from offset 0 lists the directory anew: the kernel caches what it gets for every
+    // later open, so an old handle (a rewinddir, an overlay instance swapped out) must not
+    // answer from what it read before a change.
+    private DirectoryListing Listing(ulong handle, long offset)
     {
+        DirectoryListing listing;
         lock (_gate)
         {
-            return _directories.GetValueOrDefault(handle) ?? throw new FuseErrnoException(Errno.EINVAL);
+            listing = _directories.GetValueOrDefault(handle) ?? throw new FuseErrnoException(Errno.EINVAL);
         }
+        if (offset == 0)
+        {
+            lock (listing)
+            {
+                listing.Entries.Clear();
+                listing.Complete = false;
+            }
+        }
+        return listing;
     }
 
     /// <summary>The <paramref name="index"/>th entry of a listing, reading the next page when needed; null at the end.</summary>
