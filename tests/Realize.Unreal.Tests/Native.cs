@@ -46,6 +46,13 @@ internal static unsafe partial class Native
         return n < 0 ? -Marshal.GetLastPInvokeError() : n;
     }
 
+    /// <summary>lseek(fd, 0, SEEK_SET), as rewinddir does: 0, or the errno.</summary>
+    public static int Rewind(SafeHandle file) =>
+        lseek(file.DangerousGetHandle().ToInt32(), 0, 0) < 0 ? Marshal.GetLastPInvokeError() : 0;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial long lseek(int fd, long offset, int whence);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int open(string path, int flags, int mode);
 

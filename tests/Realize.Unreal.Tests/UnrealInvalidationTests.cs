@@ -61,6 +61,23 @@ public sealed class UnrealInvalidationTests
     }
 
     [Fact]
+    public async Task AHandleOpenedBeforeAChange_ListsItAfterARewind_AndLeavesNoStaleListingToOthers()
+    {
+        await using var unreal = await MountedUnreal.StartAsync();
+        unreal.Fetcher.AddPeer("nas");
+        unreal.Add("dir/old.txt", "old"u8.ToArray());
+        using var directory = DirectoryHandle.Open(unreal.PathOf("dir"));
+        Assert.Equal(["old.txt"], directory.ReadAll().Select(e => System.Text.Encoding.UTF8.GetString(e.Name)));
+
+        unreal.Add("dir/new.txt", "new"u8.ToArray());
+        // As rewinddir: the old handle reads from offset 0 again, and the kernel caches the answer.
+        Assert.Equal(0, Native.Rewind(directory));
+
+        Assert.Equal(["new.txt", "old.txt"], directory.ReadAll().Select(e => System.Text.Encoding.UTF8.GetString(e.Name)).Order(StringComparer.Ordinal));
+        Assert.Equal(["new.txt", "old.txt"], Directory.GetFileSystemEntries(unreal.PathOf("dir")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ARemovedFile_AnswersEnoent_AtOnce_AndItsEmptyDirectoryGoesWithIt()
     {
         await using var unreal = await MountedUnreal.StartAsync();
