@@ -3,49 +3,11 @@ using Realize.Core;
 
 namespace Realize.Storage;
 
-/// <summary>Where the content of an indexed path lives.</summary>
-public enum FileSource
-{
-    /// <summary>The path was reported removed.</summary>
-    Tombstone = 0,
-
-    /// <summary>The content is a file in <c>real/</c> (or in a plain-directory arena).</summary>
-    Real = 1,
-
-    /// <summary>The content is the lower layer's (a metacopy, or a file under a renamed directory).</summary>
-    Lower = 2,
-}
-
-/// <summary>A row of the <c>files</c> table: what the history last said of a path.</summary>
-public sealed record IndexedFile(BlobHash? Blob, long? Size, FileTime? MTime, ulong? Inode, FileSource Source, FileTime? CTime = null)
-{
-    /// <summary>The row of a path reported removed.</summary>
-    public static IndexedFile Tombstone { get; } = new(null, null, null, null, FileSource.Tombstone);
-}
-
-/// <summary>A notification about to be appended; its index is allocated when committed.</summary>
-public sealed record PendingNotification(NotificationType Type, RelPath Path, BlobHash? Blob, long? Size, FileTime? MTime, BlobHash? OldBlob);
-
-/// <summary>A change to the <c>files</c> table; a null <see cref="Row"/> deletes the row.</summary>
-public sealed record RowChange(string Path, IndexedFile? Row);
-
-/// <summary>What a peer last acknowledged of an arena's history (<c>peer_cursors</c>), and when.</summary>
-public sealed record PeerCursor(long Acked, DateTimeOffset AckedAt);
-
-/// <summary>A file whose content is a blob, as its row has it: where a peer asking for the blob is served from.</summary>
-/// <param name="Path">The path relative to the arena: under <c>real/ARENA/</c>, or under a plain arena's directory.</param>
-/// <param name="Inode">The inode the file had when indexed; null when not recorded.</param>
-/// <param name="CTime">Its status change time when indexed; null when not recorded.</param>
-public sealed record BlobFile(ArenaName Arena, string Path, long Size, FileTime MTime, ulong? Inode, FileTime? CTime = null);
-
-/// <summary>The hash of a lower file as it was when hashed.</summary>
-public sealed record LowerBlob(long Size, FileTime MTime, ulong Inode, BlobHash Blob);
-
 /// <summary>
 /// <c>index.db</c>: the files table, the history log, what each peer acknowledged of it and
 /// the lower-layer hash cache. One connection, used by one thread at a time.
 /// </summary>
-public sealed class IndexDb : SqliteDb
+public sealed partial class IndexDb : SqliteDb
 {
     private static readonly string[] s_migrations = ["001_index.sql", "002_files_inode.sql", "003_peer_cursors.sql", "004_history_id.sql", "005_peer_cursor_time.sql", "006_files_blob.sql"];
     private readonly Dictionary<string, LowerBlob> _pendingLowerBlobs = new(StringComparer.Ordinal);
@@ -340,99 +302,6 @@ public sealed class IndexDb : SqliteDb
         return next - 1;
     }
 
-    /// <summary>The history of <paramref name="arena"/> (all arenas when null, by name, each in order) after index <paramref name="since"/>.</summary>
-    public IEnumerable<Notification> ReadHistory(ArenaName? arena, long since = 0)
-    {
-        const int Batch = 4096;
-        foreach (var name in arena is { } one ? [one] : Guarded(ArenasWithHistory))
-        {
-            // In batches through the one reading path, each read finished before its rows are
-            // handed out: the caller may use this connection meanwhile.
-            var batch = new List<Notification>(Batch);
-            long after = since;
-            do
-            {
-                batch.Clear();
-                ReadHistory(name, after, Batch, batch);
-                foreach (var notification in batch)
-                {
-                    yield return notification;
-                }
-                after = batch.Count > 0 ? batch[^1].Index : after;
-            }
-            while (batch.Count == Batch);
-        }
-    }
-
-    private List<ArenaName> ArenasWithHistory()
-    {
-        var (command, _) = Prepared("SELECT name FROM arenas ORDER BY name");
-        using var reader = command.ExecuteReader();
-        var names = new List<ArenaName>();
-        while (reader.Read())
-        {
-            names.Add(ArenaName.Parse(reader.GetString(0)));
-        }
-        return names;
-    }
-
-    /// <summary>At most <paramref name="limit"/> entries of <paramref name="arena"/>'s history after index <paramref name="since"/>, appended to <paramref name="into"/>.</summary>
-    public void ReadHistory(ArenaName arena, long since, int limit, List<Notification> into) => Guarded(() =>
-    {
-        // SQLite's own API: what a peer is sent, a million rows in a row.
-        var query = PreparedRaw("SELECT idx, type, path, blob, size, mtime_ns, old_blob FROM history WHERE arena = ?1 AND idx > ?2 ORDER BY idx LIMIT ?3");
-        query.Bind(1, arena.Value);
-        query.Bind(2, since);
-        query.Bind(3, limit);
-        try
-        {
-            ReadRows(query, arena, into);
-        }
-        finally
-        {
-            query.Reset();
-        }
-    });
-
-    private void ReadRows(RawStatement query, ArenaName arena, List<Notification> into)
-    {
-        while (query.Read())
-        {
-            into.Add(new Notification(
-                query.Value(0),
-                arena,
-                (NotificationType)query.Value(1),
-                RelPath.Parse(query.Text(2)),
-                query.Blob(3, DatabaseName),
-                query.NullableValue(4),
-                query.NullableValue(5) is { } ns ? FileTime.FromTotalNanoseconds(ns) : null,
-                query.Blob(6, DatabaseName)));
-        }
-    }
-
-    /// <summary>
-    /// The first index of <paramref name="arena"/>'s history still kept: entries before it were
-    /// trimmed. One past <see cref="LastIndex"/> when none is kept.
-    /// </summary>
-    public long FirstIndex(ArenaName arena) => Guarded(() =>
-    {
-        var (command, p) = Prepared("SELECT min(idx) FROM history WHERE arena = $arena", "$arena");
-        p[0].Value = arena.Value;
-        return command.ExecuteScalar() is long first ? first : NextIndex(arena);
-    });
-
-    /// <summary>Deletes the entries of <paramref name="arena"/>'s history up to index <paramref name="through"/>; returns how many.</summary>
-    public int TrimHistory(ArenaName arena, long through) => Guarded(() =>
-    {
-        return InTransaction(() =>
-        {
-            var (command, p) = Prepared("DELETE FROM history WHERE arena = $arena AND idx <= $through", "$arena", "$through");
-            p[0].Value = arena.Value;
-            p[1].Value = through;
-            return command.ExecuteNonQuery();
-        });
-    });
-
     /// <summary>
     /// The files of <paramref name="arena"/> as its history up to <see cref="FileSnapshot.Index"/>
     /// leaves them (tombstones left out), read in one transaction so that both agree: what a
@@ -508,60 +377,6 @@ public sealed class IndexDb : SqliteDb
             return Guarded(() => (long)command.ExecuteScalar()!);
         }
     }
-
-    /// <summary>The index of <paramref name="arena"/>'s history that <paramref name="peer"/> last acknowledged, 0 when none.</summary>
-    public long AckedIndex(PeerId peer, ArenaName arena) => Cursor(peer, arena)?.Acked ?? 0;
-
-    /// <summary>What <paramref name="peer"/> last acknowledged of <paramref name="arena"/>'s history, and when; null when it has no cursor yet.</summary>
-    public PeerCursor? Cursor(PeerId peer, ArenaName arena) => Guarded(() =>
-    {
-        var (command, p) = Prepared("SELECT acked, acked_at_ms FROM peer_cursors WHERE peer = $peer AND arena = $arena", "$peer", "$arena");
-        p[0].Value = peer.ToString();
-        p[1].Value = arena.Value;
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? new PeerCursor(reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))) : null;
-    });
-
-    /// <summary>
-    /// Records that <paramref name="peer"/> durably applied <paramref name="arena"/>'s history up to
-    /// <paramref name="acked"/>, as it said (or was seen to hold) at <paramref name="at"/>.
-    /// </summary>
-    public void SetAckedIndex(PeerId peer, ArenaName arena, long acked, DateTimeOffset at) => Guarded(() =>
-    {
-        InTransaction(() =>
-        {
-            var (command, p) = Prepared("INSERT INTO peer_cursors (peer, arena, acked, acked_at_ms) VALUES ($peer, $arena, $acked, $at) "
-                + "ON CONFLICT (peer, arena) DO UPDATE SET acked = excluded.acked, acked_at_ms = excluded.acked_at_ms",
-                "$peer", "$arena", "$acked", "$at");
-            p[0].Value = peer.ToString();
-            p[1].Value = arena.Value;
-            p[2].Value = acked;
-            p[3].Value = at.ToUnixTimeMilliseconds();
-            return command.ExecuteNonQuery();
-        });
-    });
-
-    /// <summary>
-    /// Gives each (peer, arena) that has no cursor one at index 0, dated <paramref name="now"/>: a peer
-    /// never heard of counts its silence from when it was configured to share the arena.
-    /// </summary>
-    public void EnsureCursors(IEnumerable<(PeerId Peer, ArenaName Arena)> pairs, DateTimeOffset now) => Guarded(() =>
-    {
-        InTransaction(() =>
-        {
-            var (command, p) = Prepared("INSERT INTO peer_cursors (peer, arena, acked, acked_at_ms) VALUES ($peer, $arena, 0, $at) ON CONFLICT (peer, arena) DO NOTHING",
-                "$peer", "$arena", "$at");
-            p[2].Value = now.ToUnixTimeMilliseconds();
-            int added = 0;
-            foreach (var (peer, arena) in pairs)
-            {
-                p[0].Value = peer.ToString();
-                p[1].Value = arena.Value;
-                added += command.ExecuteNonQuery();
-            }
-            return added;
-        });
-    });
 
     /// <summary>Number of files (not tombstones) of <paramref name="arena"/> in the index.</summary>
     public long CountFiles(ArenaName arena) => Guarded(() =>
